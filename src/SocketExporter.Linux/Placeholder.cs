@@ -1,0 +1,1 @@
+namespace SocketExporter.Linux; internal static class Placeholder {}
