@@ -1,1 +1,107 @@
-return 0;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SocketExporter.Collectors;
+using SocketExporter.Configuration;
+using SocketExporter.Linux.Snapshot;
+using SocketExporter.Scraping;
+using SocketExporter.Web;
+
+namespace SocketExporter;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        IReadOnlyList<ISnapshotCollector> all = CollectorList.All();
+        string[] names = all.Select(c => c.Name).ToArray();
+        ExporterOptions options;
+        try
+        {
+            options = CommandLine.Parse(args, names);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"socket_exporter: error: {e.Message}");
+            Console.Error.WriteLine("Try socket_exporter --help.");
+            return 2;
+        }
+        BuildInfo build = ReadBuildInfo();
+        if (options.ShowHelp)
+        {
+            Console.WriteLine(CommandLine.Usage(names));
+            return 0;
+        }
+        if (options.ShowVersion)
+        {
+            Console.WriteLine($"socket_exporter version {build.Version} (revision {build.Revision}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription})");
+            return 0;
+        }
+
+        WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build);
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Program");
+        try
+        {
+            app.Start();
+        }
+        catch (IOException e)   // Kestrel reports a taken or forbidden address this way
+        {
+            log.LogError("cannot listen: {Error}", e.Message);
+            return 1;
+        }
+        log.LogInformation("listening on {Addresses}, procfs {Procfs}", string.Join(", ", options.ListenAddresses), options.ProcfsPath);
+        app.WaitForShutdown();
+        return 0;
+    }
+
+    public static WebApplication BuildApp(ExporterOptions options, IReadOnlyList<ISnapshotCollector> collectors, BuildInfo build)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        builder.Logging.AddProvider(new LineLoggerProvider(options.LogFormat, options.LogLevel));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // A scrape needs no large headers or bodies; tight limits cut off hostile clients early.
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestBodySize = 0;
+            kestrel.Limits.MaxConcurrentConnections = 64;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            foreach (var endpoint in options.ListenAddresses)
+                kestrel.Listen(endpoint);
+        });
+
+        var snapshotOptions = new SnapshotOptions { ProcfsPath = options.ProcfsPath, ProcNetOnly = options.ProcNetOnly };
+        builder.Services.AddSingleton(build);
+        builder.Services.AddSingleton(new SnapshotBuilder(snapshotOptions));
+        builder.Services.AddSingleton(sp => new CollectorRunner(collectors, sp.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Collectors")));
+        builder.Services.AddSingleton<ScrapeCoordinator>();
+        builder.Services.AddSingleton<MetricsEndpoint>();
+        builder.Services.AddSingleton(sp => new LandingPage(sp.GetRequiredService<ScrapeCoordinator>(), sp.GetRequiredService<CollectorRunner>(), build, options.TelemetryPath));
+
+        WebApplication app = builder.Build();
+        MetricsEndpoint metrics = app.Services.GetRequiredService<MetricsEndpoint>();
+        LandingPage landing = app.Services.GetRequiredService<LandingPage>();
+        // RequestDelegate overloads: no reflection over handler parameters, so trimming and NativeAOT stay safe.
+        app.MapGet(options.TelemetryPath, (RequestDelegate)metrics.HandleAsync);
+        app.MapGet("/", (RequestDelegate)(async context =>
+        {
+            context.Response.ContentType = "text/html; charset=utf-8";
+            await context.Response.WriteAsync(await landing.RenderAsync());
+        }));
+        app.MapGet("/-/healthy", (RequestDelegate)(context => context.Response.WriteAsync("Healthy\n")));
+        app.MapGet("/-/ready", (RequestDelegate)(context => context.Response.WriteAsync("Ready\n")));
+        return app;
+    }
+
+    private static BuildInfo ReadBuildInfo()
+    {
+        // The SDK appends "+<git commit>" to the informational version when built from a git checkout.
+        string informational = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        int plus = informational.IndexOf('+');
+        return plus < 0 ? new BuildInfo(informational, "unknown") : new BuildInfo(informational[..plus], informational[(plus + 1)..]);
+    }
+}

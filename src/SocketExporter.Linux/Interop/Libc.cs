@@ -1,0 +1,152 @@
+using System.Runtime.InteropServices;
+
+namespace SocketExporter.Linux.Interop;
+
+/// <summary>
+/// The only place that declares native imports or touches raw descriptors. Each wrapper returns
+/// the errno of an expected failure instead of throwing: procfs races (ENOENT, ESRCH) are normal.
+/// </summary>
+internal static unsafe partial class Libc
+{
+    private const string Lib = "libc";
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    internal static partial int Close(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true)]
+    private static partial int OpenRaw(byte* path, int flags, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "openat", SetLastError = true)]
+    private static partial int OpenAtRaw(SafeFd dirFd, byte* path, int flags, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    private static partial nint ReadRaw(SafeFd fd, byte* buf, nuint count);
+
+    // Fills buf with linux_dirent64 records; returns 0 at the end of the directory. Needs glibc >= 2.30.
+    [LibraryImport(Lib, EntryPoint = "getdents64", SetLastError = true)]
+    private static partial nint GetDents64Raw(SafeFd dirFd, byte* buf, nuint count);
+
+    // Does not NUL-terminate; a result equal to bufSize means the target may be truncated.
+    [LibraryImport(Lib, EntryPoint = "readlinkat", SetLastError = true)]
+    private static partial nint ReadLinkAtRaw(SafeFd dirFd, byte* path, byte* buf, nuint bufSize);
+
+    [LibraryImport(Lib, EntryPoint = "socket", SetLastError = true)]
+    private static partial int SocketRaw(int domain, int type, int protocol);
+
+    [LibraryImport(Lib, EntryPoint = "send", SetLastError = true)]
+    private static partial nint SendRaw(SafeFd fd, byte* buf, nuint len, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
+    private static partial nint RecvRaw(SafeFd fd, byte* buf, nuint len, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int SetSockOptRaw(SafeFd fd, int level, int name, void* value, uint len);
+
+    [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true)]
+    private static partial int StatxRaw(SafeFd dirFd, byte* path, int flags, uint mask, StatxBuffer* buf);
+
+    /// <summary>Opens a NUL-terminated path relative to <paramref name="dirFd"/> (or absolute).</summary>
+    internal static int OpenAt(SafeFd? dirFd, ReadOnlySpan<byte> pathZ, int flags, out SafeFd fd)
+    {
+        fixed (byte* p = pathZ)
+        {
+            int result = dirFd is null ? OpenRaw(p, flags | Constants.O_CLOEXEC, 0) : OpenAtRaw(dirFd, p, flags | Constants.O_CLOEXEC, 0);
+            if (result < 0)
+            {
+                fd = new SafeFd();
+                return Marshal.GetLastPInvokeError();
+            }
+            fd = new SafeFd(result);
+            return 0;
+        }
+    }
+
+    internal static int Read(SafeFd fd, Span<byte> buffer, out int bytesRead)
+    {
+        fixed (byte* p = buffer)
+        {
+            nint n;
+            do { n = ReadRaw(fd, p, (nuint)buffer.Length); }
+            while (n < 0 && Marshal.GetLastPInvokeError() == Constants.EINTR);
+            bytesRead = n < 0 ? 0 : (int)n;
+            return n < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+
+    internal static int GetDents64(SafeFd dirFd, Span<byte> buffer, out int bytesRead)
+    {
+        fixed (byte* p = buffer)
+        {
+            nint n = GetDents64Raw(dirFd, p, (nuint)buffer.Length);
+            bytesRead = n < 0 ? 0 : (int)n;
+            return n < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+
+    internal static int ReadLinkAt(SafeFd dirFd, ReadOnlySpan<byte> nameZ, Span<byte> target, out int length)
+    {
+        fixed (byte* n = nameZ)
+        fixed (byte* t = target)
+        {
+            nint r = ReadLinkAtRaw(dirFd, n, t, (nuint)target.Length);
+            length = r < 0 ? 0 : (int)r;
+            return r < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+
+    internal static int Socket(int domain, int type, int protocol, out SafeFd fd)
+    {
+        int result = SocketRaw(domain, type | Constants.SOCK_CLOEXEC, protocol);
+        if (result < 0)
+        {
+            fd = new SafeFd();
+            return Marshal.GetLastPInvokeError();
+        }
+        fd = new SafeFd(result);
+        return 0;
+    }
+
+    internal static int Send(SafeFd fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            nint n;
+            do { n = SendRaw(fd, p, (nuint)data.Length, 0); }
+            while (n < 0 && Marshal.GetLastPInvokeError() == Constants.EINTR);
+            if (n < 0) return Marshal.GetLastPInvokeError();
+            return n == data.Length ? 0 : Constants.EIO;
+        }
+    }
+
+    /// <summary>recv with MSG_TRUNC: <paramref name="datagramLength"/> is the datagram's real length, which
+    /// exceeds the buffer when the kernel had to cut it.</summary>
+    internal static int Recv(SafeFd fd, Span<byte> buffer, out int datagramLength)
+    {
+        fixed (byte* p = buffer)
+        {
+            nint n;
+            do { n = RecvRaw(fd, p, (nuint)buffer.Length, Constants.MSG_TRUNC); }
+            while (n < 0 && Marshal.GetLastPInvokeError() == Constants.EINTR);
+            datagramLength = n < 0 ? 0 : (int)n;
+            return n < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+
+    internal static int SetReceiveTimeout(SafeFd fd, TimeSpan timeout)
+    {
+        // struct timeval { long tv_sec; long tv_usec; } on 64-bit Linux.
+        long* tv = stackalloc long[2];
+        tv[0] = (long)timeout.TotalSeconds;
+        tv[1] = timeout.Milliseconds * 1000L;
+        return SetSockOptRaw(fd, Constants.SOL_SOCKET, Constants.SO_RCVTIMEO, tv, 16) < 0 ? Marshal.GetLastPInvokeError() : 0;
+    }
+
+    internal static int Statx(SafeFd dirFd, ReadOnlySpan<byte> pathZ, int flags, uint mask, out StatxBuffer result)
+    {
+        fixed (byte* p = pathZ)
+        fixed (StatxBuffer* r = &result)
+        {
+            return StatxRaw(dirFd, p, flags, mask, r) < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+}

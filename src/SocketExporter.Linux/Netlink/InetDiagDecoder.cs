@@ -1,0 +1,39 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Linux.Netlink;
+
+/// <summary>Decodes one inet_diag_msg payload (include/uapi/linux/inet_diag.h) into a <see cref="SocketEntry"/>.</summary>
+public static class InetDiagDecoder
+{
+    // struct inet_diag_msg offsets: family 0, state 1, timer 2, retrans 3, inet_diag_sockid 4..52
+    // (sport 4 and dport 6 big-endian, src 8..24, dst 24..40, if 40, cookie 44), expires 52,
+    // rqueue 56, wqueue 60, uid 64, inode 68. Attributes (rtattr) may follow; none are requested.
+    public static bool TryDecode(ReadOnlySpan<byte> payload, SocketProtocol protocol, out SocketEntry entry)
+    {
+        entry = default;
+        if (payload.Length < NetlinkConstants.InetDiagMsgLength)
+            return false;
+        byte family = payload[0];
+        if (family != (byte)SocketFamily.Ipv4 && family != (byte)SocketFamily.Ipv6)
+            return false;
+        byte state = payload[1];
+        if (!SocketStateNames.IsKnown(state))
+            return false;
+
+        entry = new SocketEntry(
+            protocol,
+            (SocketFamily)family,
+            (SocketState)state,
+            InetAddress.FromBytes(payload.Slice(8, 16)),
+            BinaryPrimitives.ReadUInt16BigEndian(payload[4..]),
+            InetAddress.FromBytes(payload.Slice(24, 16)),
+            BinaryPrimitives.ReadUInt16BigEndian(payload[6..]),
+            ReceiveQueue: MemoryMarshal.Read<uint>(payload[56..]),
+            SendQueue: MemoryMarshal.Read<uint>(payload[60..]),
+            Uid: MemoryMarshal.Read<uint>(payload[64..]),
+            Inode: MemoryMarshal.Read<uint>(payload[68..]));
+        return true;
+    }
+}

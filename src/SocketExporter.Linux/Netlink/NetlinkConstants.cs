@@ -1,0 +1,14 @@
+namespace SocketExporter.Linux.Netlink;
+
+/// <summary>Values from include/uapi/linux/netlink.h, sock_diag.h and inet_diag.h.</summary>
+internal static class NetlinkConstants
+{
+    internal const int NlMsgHeaderLength = 16;       // struct nlmsghdr
+    internal const ushort NLMSG_NOOP = 1, NLMSG_ERROR = 2, NLMSG_DONE = 3, NLMSG_OVERRUN = 4;
+    internal const ushort SOCK_DIAG_BY_FAMILY = 20;
+    internal const ushort NLM_F_REQUEST = 0x1, NLM_F_MULTI = 0x2, NLM_F_ROOT = 0x100, NLM_F_MATCH = 0x200;
+    internal const ushort NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
+    internal const int InetDiagReqV2Length = 56;     // struct inet_diag_req_v2
+    internal const int InetDiagMsgLength = 72;       // struct inet_diag_msg
+    internal const uint AllStates = 0xFFFFFFFF;
+}

@@ -1,0 +1,93 @@
+using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Linux.Netlink;
+
+/// <summary>Result of one table dump. <see cref="Error"/> is null when the dump completed.</summary>
+public readonly record struct DumpResult(int Sockets, int BadMessages, string? Error)
+{
+    public bool Succeeded => Error is null;
+}
+
+/// <summary>
+/// A NETLINK_SOCK_DIAG socket (created through libc: System.Net.Sockets rejects AF_NETLINK). One instance per
+/// scrape and namespace; dispose it promptly, since a netlink socket keeps its network namespace alive.
+/// </summary>
+public sealed class SockDiagClient : IDisposable
+{
+    // Kernel dump chunks are at most ~32 KiB; 64 KiB leaves room, and MSG_TRUNC detects anything larger.
+    private const int ReceiveBufferLength = 64 * 1024;
+    private static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly SafeFd _fd;
+    private readonly byte[] _buffer;
+    private uint _sequence;
+
+    private SockDiagClient(SafeFd fd, byte[] buffer)
+    {
+        _fd = fd;
+        _buffer = buffer;
+    }
+
+    /// <summary>Opens a sock_diag socket in the calling thread's network namespace; returns errno on failure.</summary>
+    public static int TryOpen(out SockDiagClient? client, byte[]? buffer = null)
+    {
+        client = null;
+        int errno = Libc.Socket(Constants.AF_NETLINK, Constants.SOCK_RAW, Constants.NETLINK_SOCK_DIAG, out SafeFd fd);
+        if (errno != 0)
+            return errno;
+        errno = Libc.SetReceiveTimeout(fd, ReceiveTimeout);
+        if (errno != 0)
+        {
+            fd.Dispose();
+            return errno;
+        }
+        client = new SockDiagClient(fd, buffer is { Length: >= ReceiveBufferLength } ? buffer : new byte[ReceiveBufferLength]);
+        return 0;
+    }
+
+    /// <summary>Dumps every socket of one protocol and family into <paramref name="sink"/>, reading to NLMSG_DONE.</summary>
+    public DumpResult DumpInet(SocketFamily family, SocketProtocol protocol, List<SocketEntry> sink, uint states = NetlinkConstants.AllStates)
+    {
+        int before = sink.Count;
+        uint sequence = ++_sequence;
+        Span<byte> request = stackalloc byte[SockDiagRequest.InetLength];
+        SockDiagRequest.WriteInetDump(request, family, protocol, states, sequence);
+        int errno = Libc.Send(_fd, request);
+        if (errno != 0)
+            return new(0, 0, $"send: {Errno.Describe(errno)}");
+
+        int bad = 0;
+        while (true)
+        {
+            errno = Libc.Recv(_fd, _buffer, out int length);
+            if (errno != 0)
+                return Fail(sink, before, bad, $"recv: {Errno.Describe(errno)}");
+            if (length == 0)
+                return Fail(sink, before, bad, "recv: the socket closed before NLMSG_DONE");
+            if (length > _buffer.Length)
+                return Fail(sink, before, bad, $"recv: a {length}-byte reply did not fit the buffer");
+
+            DumpChunkResult chunk = SockDiagDumpParser.ParseChunk(_buffer.AsSpan(0, length), protocol, sequence, sink);
+            bad += chunk.BadMessages;
+            switch (chunk.Progress)
+            {
+                case DumpProgress.Done:
+                    return new(sink.Count - before, bad, null);
+                case DumpProgress.KernelError:
+                    return Fail(sink, before, bad, $"{chunk.Detail}: {Errno.Describe(chunk.Errno)}");
+                case DumpProgress.Malformed:
+                    return Fail(sink, before, bad, chunk.Detail ?? "malformed reply");
+            }
+        }
+    }
+
+    // A failed dump is never half-used: the caller falls back to /proc/net for the whole table.
+    private static DumpResult Fail(List<SocketEntry> sink, int before, int bad, string error)
+    {
+        sink.RemoveRange(before, sink.Count - before);
+        return new(0, bad, error);
+    }
+
+    public void Dispose() => _fd.Dispose();
+}

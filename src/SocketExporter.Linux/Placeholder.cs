@@ -1,1 +1,0 @@
-namespace SocketExporter.Linux; internal static class Placeholder {}

@@ -1,0 +1,92 @@
+using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Linux.ProcFs;
+
+public enum FdWalkStatus
+{
+    Read,
+    /// <summary>The process exited during the walk (ENOENT/ESRCH): normal, skip it.</summary>
+    Vanished,
+    /// <summary>EACCES/EPERM on the fd directory or its links: counted, its sockets stay unattributed.</summary>
+    Denied,
+    /// <summary>Any other errno (EMFILE, EIO…): counted as a failed read.</summary>
+    Failed,
+}
+
+/// <summary>
+/// The one pass over /proc/[pid]/fd per scrape: getdents64 + readlinkat (one syscall per descriptor, where
+/// Directory.Enumerate* also lstat()s and stat()s each link and can hang on a dead network mount). Only path
+/// targets get a statx, with AT_STATX_DONT_SYNC so a remote filesystem is not asked to revalidate.
+/// </summary>
+public sealed class FdWalker
+{
+    private readonly byte[] _entries = new byte[32 * 1024];
+    private readonly byte[] _target = new byte[4096];   // PATH_MAX
+
+    public FdWalkStatus Walk(SafeFd procRoot, int pid, int processIndex, SocketOwnerIndex owners,
+        ref FdKindCounts counts, List<DeviceHold>? devices, bool statPaths)
+    {
+        Span<byte> path = stackalloc byte[32];
+        int length = PathBytes.WritePidPath(path, pid, "/fd"u8);
+        int errno = Libc.OpenAt(procRoot, path[..length], Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd fdDir);
+        if (errno != 0)
+            return Classify(errno);
+        using (fdDir)
+        {
+            while (true)
+            {
+                errno = Libc.GetDents64(fdDir, _entries, out int read);
+                if (errno != 0)
+                    return Classify(errno);
+                if (read == 0)
+                    return FdWalkStatus.Read;
+                var entries = new DirectoryEntries(_entries.AsSpan(0, read));
+                while (entries.MoveNext())
+                {
+                    errno = Libc.ReadLinkAt(fdDir, entries.NameZ, _target, out int targetLength);
+                    if (errno == Constants.ENOENT)
+                        continue;   // the descriptor was closed after getdents64 listed it
+                    if (errno != 0)
+                        return Classify(errno);
+                    ReadOnlySpan<byte> target = _target.AsSpan(0, targetLength);
+                    FdKind kind = FdTarget.Classify(target, out ulong socketInode, out bool needsStat);
+                    if (kind == FdKind.Socket && socketInode != 0)
+                        owners.Add(socketInode, processIndex);
+                    if (needsStat && statPaths)
+                        kind = StatKind(fdDir, entries.NameZ, processIndex, devices);
+                    counts.Increment(kind);
+                }
+            }
+        }
+    }
+
+    private static FdKind StatKind(SafeFd fdDir, ReadOnlySpan<byte> nameZ, int processIndex, List<DeviceHold>? devices)
+    {
+        // statx follows the fd link to the open file itself, even when its path was deleted.
+        int errno = Libc.Statx(fdDir, nameZ, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE, out StatxBuffer stx);
+        if (errno != 0)
+            return FdKind.Other;
+        switch (stx.Mode & Constants.S_IFMT)
+        {
+            case Constants.S_IFREG: return FdKind.File;
+            case Constants.S_IFDIR: return FdKind.Directory;
+            case Constants.S_IFIFO: return FdKind.Pipe;
+            case Constants.S_IFSOCK: return FdKind.Socket;
+            case Constants.S_IFCHR:
+                devices?.Add(new DeviceHold(processIndex, IsBlock: false, stx.RdevMajor, stx.RdevMinor));
+                return FdKind.CharDevice;
+            case Constants.S_IFBLK:
+                devices?.Add(new DeviceHold(processIndex, IsBlock: true, stx.RdevMajor, stx.RdevMinor));
+                return FdKind.BlockDevice;
+            default: return FdKind.Other;
+        }
+    }
+
+    private static FdWalkStatus Classify(int errno) => errno switch
+    {
+        Constants.ENOENT or Constants.ESRCH => FdWalkStatus.Vanished,
+        Constants.EACCES or Constants.EPERM => FdWalkStatus.Denied,
+        _ => FdWalkStatus.Failed,
+    };
+}

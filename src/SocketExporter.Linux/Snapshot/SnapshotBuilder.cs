@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.ProcFs;
+
+namespace SocketExporter.Linux.Snapshot;
+
+public sealed record SnapshotOptions
+{
+    /// <summary>Mount point of the proc filesystem to read (--path.procfs).</summary>
+    public string ProcfsPath { get; init; } = "/proc";
+
+    /// <summary>statx path targets to tell files, directories and devices apart (descriptor kinds, device holders).</summary>
+    public bool ClassifyPathDescriptors { get; init; } = true;
+
+    /// <summary>Read /proc/[pid]/limits for the descriptor limit.</summary>
+    public bool ReadFdLimits { get; init; } = true;
+
+    /// <summary>Skip sock_diag and read /proc/net only.</summary>
+    public bool ProcNetOnly { get; init; }
+}
+
+/// <summary>
+/// Builds one <see cref="ScrapeSnapshot"/>: the socket tables, then one pass over every process (stat, fd
+/// table, limits). Not thread-safe: the scrape coordinator runs one build at a time and the buffers are reused.
+/// </summary>
+public sealed class SnapshotBuilder
+{
+    private readonly SnapshotOptions _options;
+    private readonly ProcFileReader _files = new();
+    private readonly PidLister _pidLister = new();
+    private readonly FdWalker _fdWalker = new();
+    private readonly ProcessIdentityCache _identities = new();
+    private readonly UserDirectory _users;
+    private readonly SocketTableReader _socketTables;
+    private readonly byte[] _procRootZ;
+    private int _lastSocketCount = 256, _lastProcessCount = 64;
+
+    public SnapshotBuilder(SnapshotOptions options)
+    {
+        _options = options;
+        _users = new UserDirectory(options.ProcfsPath, _files);
+        _socketTables = new SocketTableReader(options.ProcfsPath, _files) { ProcNetOnly = options.ProcNetOnly };
+        _procRootZ = PathBytes.ToNulTerminated(options.ProcfsPath);
+    }
+
+    public ScrapeSnapshot Build(CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var sockets = new List<SocketEntry>(_lastSocketCount + _lastSocketCount / 4);
+        List<SocketTableStatus> tables = _socketTables.Read(sockets);
+        Deduplicate(sockets);
+        double socketSeconds = clock.Elapsed.TotalSeconds;
+        cancellation.ThrowIfCancellationRequested();
+
+        clock.Restart();
+        var owners = new SocketOwnerIndex(sockets.Count);
+        var processes = new List<ProcessEntry>(_lastProcessCount + 16);
+        var devices = new List<DeviceHold>();
+        int unreadable = 0, failed = 0;
+        string? processError = null;
+
+        int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
+        if (errno != 0)
+            processError = $"{_options.ProcfsPath}: {Errno.Describe(errno)}";
+        using (procRoot)
+        {
+            var pids = new List<int>(_lastProcessCount + 16);
+            if (processError is null && (errno = _pidLister.List(procRoot, pids)) != 0)
+                processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
+            foreach (int pid in pids)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                switch (ReadProcess(procRoot, pid, processes, owners, devices))
+                {
+                    case FdWalkStatus.Denied: unreadable++; break;
+                    case FdWalkStatus.Failed: failed++; break;
+                }
+            }
+        }
+        _identities.Rotate();
+        _lastSocketCount = sockets.Count;
+        _lastProcessCount = processes.Count;
+
+        return new ScrapeSnapshot
+        {
+            Sockets = sockets,
+            SocketTables = tables,
+            Processes = processes,
+            Owners = owners,
+            DeviceHolds = devices,
+            ProcessError = processError,
+            UnreadableProcesses = unreadable,
+            FailedProcesses = failed,
+            SocketReadSeconds = socketSeconds,
+            ProcessReadSeconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    private FdWalkStatus ReadProcess(SafeFd procRoot, int pid, List<ProcessEntry> processes, SocketOwnerIndex owners, List<DeviceHold> devices)
+    {
+        Span<byte> path = stackalloc byte[32];
+        int errno = _files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/stat"u8)], out ReadOnlySpan<byte> statText);
+        if (errno != 0)
+            return errno is Constants.ENOENT or Constants.ESRCH ? FdWalkStatus.Vanished : FdWalkStatus.Failed;
+        if (!ProcStatParser.TryParse(statText, out ProcStat stat, out _))
+            return FdWalkStatus.Failed;
+        if (stat.State == 'Z')
+            return FdWalkStatus.Vanished;   // a zombie has no descriptors left
+
+        if (!_identities.TryGet(stat, out ProcessIdentity identity))
+        {
+            uint uid = ReadEffectiveUid(procRoot, pid, path);
+            identity = new ProcessIdentity(pid, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), stat.Comm,
+                uid, uid == uint.MaxValue ? "" : _users.NameOf(uid), stat.StartTicks);
+            _identities.Add(identity);
+        }
+
+        var entry = new ProcessEntry(identity);
+        int index = processes.Count;
+        int deviceCount = devices.Count;
+        FdWalkStatus status = _fdWalker.Walk(procRoot, pid, index, owners, ref entry.Fds, devices, _options.ClassifyPathDescriptors);
+        if (status == FdWalkStatus.Vanished)
+        {
+            // Its sockets may already be in the index under this index; keep the entry so they still resolve.
+            devices.RemoveRange(deviceCount, devices.Count - deviceCount);
+        }
+        entry.FdsReadable = status == FdWalkStatus.Read;
+        if (_options.ReadFdLimits && status == FdWalkStatus.Read)
+            entry.FdLimit = ReadFdLimit(procRoot, pid, path);
+        processes.Add(entry);
+        return status;
+    }
+
+    private uint ReadEffectiveUid(SafeFd procRoot, int pid, Span<byte> path)
+    {
+        if (_files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/status"u8)], out ReadOnlySpan<byte> text) == 0
+            && ProcStatusParser.TryParseEffectiveUid(text, out uint uid, out _))
+            return uid;
+        return uint.MaxValue;
+    }
+
+    private long? ReadFdLimit(SafeFd procRoot, int pid, Span<byte> path)
+    {
+        if (_files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/limits"u8)], out ReadOnlySpan<byte> text) == 0
+            && ProcLimitsParser.TryParseOpenFilesSoftLimit(text, out long limit, out _))
+            return limit;
+        return null;
+    }
+
+    // Dumps are not atomic: a socket that moves between hash chains mid-dump can be reported twice.
+    private static void Deduplicate(List<SocketEntry> sockets)
+    {
+        var seen = new HashSet<ulong>(sockets.Count);
+        int write = 0;
+        for (int read = 0; read < sockets.Count; read++)
+        {
+            SocketEntry s = sockets[read];
+            if (s.Inode != 0 && !seen.Add(((ulong)s.Protocol << 56) ^ s.Inode))
+                continue;
+            sockets[write++] = s;
+        }
+        sockets.RemoveRange(write, sockets.Count - write);
+    }
+}

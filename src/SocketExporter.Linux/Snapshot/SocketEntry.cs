@@ -1,0 +1,25 @@
+namespace SocketExporter.Linux.Snapshot;
+
+/// <summary>
+/// One TCP or UDP socket as the kernel reported it. Queues keep the kernel's meaning: for a TCP listener
+/// <see cref="ReceiveQueue"/> is the accept queue length and <see cref="SendQueue"/> the backlog; otherwise
+/// unread and unsent/unacknowledged bytes. <see cref="Inode"/> 0 means no descriptor refers to the socket.
+/// </summary>
+public readonly record struct SocketEntry(
+    SocketProtocol Protocol,
+    SocketFamily Family,
+    SocketState State,
+    InetAddress LocalAddress,
+    ushort LocalPort,
+    InetAddress RemoteAddress,
+    ushort RemotePort,
+    uint ReceiveQueue,
+    uint SendQueue,
+    uint Uid,
+    ulong Inode)
+{
+    /// <summary>A TCP listener, or a bound UDP socket that is not connected (ss: UNCONN).</summary>
+    public bool IsListening => Protocol == SocketProtocol.Tcp
+        ? State == SocketState.Listen
+        : State == SocketState.Close && RemotePort == 0;
+}

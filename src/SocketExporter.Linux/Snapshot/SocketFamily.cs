@@ -1,0 +1,8 @@
+namespace SocketExporter.Linux.Snapshot;
+
+/// <summary>Address family, with the kernel's AF_* values.</summary>
+public enum SocketFamily : byte
+{
+    Ipv4 = 2,
+    Ipv6 = 10,
+}

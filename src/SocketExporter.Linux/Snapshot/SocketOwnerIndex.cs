@@ -1,0 +1,67 @@
+namespace SocketExporter.Linux.Snapshot;
+
+/// <summary>
+/// Socket inode → the processes holding it, filled by the one /proc/[pid]/fd pass. Most sockets have one
+/// holder; prefork servers and inherited descriptors give several, kept as a linked list in one array so
+/// adding a holder does not allocate per socket.
+/// </summary>
+public sealed class SocketOwnerIndex
+{
+    private readonly Dictionary<ulong, int> _head;
+    private readonly List<(int Process, int Next)> _links;
+
+    public SocketOwnerIndex(int capacity = 0)
+    {
+        _head = new Dictionary<ulong, int>(capacity);
+        _links = new List<(int, int)>(capacity);
+    }
+
+    public int SocketCount => _head.Count;
+
+    /// <summary>Records that process <paramref name="processIndex"/> holds <paramref name="inode"/>. A process
+    /// holding one socket through several descriptors (dup) is recorded once: processes are walked one at a
+    /// time, so its earlier record is the list head.</summary>
+    public void Add(ulong inode, int processIndex)
+    {
+        if (_head.TryGetValue(inode, out int head))
+        {
+            if (_links[head].Process == processIndex)
+                return;
+            _links.Add((processIndex, head));
+        }
+        else
+        {
+            _links.Add((processIndex, -1));
+        }
+        _head[inode] = _links.Count - 1;
+    }
+
+    public bool IsHeld(ulong inode) => _head.ContainsKey(inode);
+
+    public OwnerEnumerator GetOwners(ulong inode) => new(this, _head.TryGetValue(inode, out int head) ? head : -1);
+
+    /// <summary>Allocation-free iteration over the process indexes holding one socket (most recent first).</summary>
+    public struct OwnerEnumerator
+    {
+        private readonly SocketOwnerIndex _index;
+        private int _next;
+
+        internal OwnerEnumerator(SocketOwnerIndex index, int head)
+        {
+            _index = index;
+            _next = head;
+            Current = -1;
+        }
+
+        public int Current { get; private set; }
+
+        public readonly OwnerEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (_next < 0) return false;
+            (Current, _next) = _index._links[_next];
+            return true;
+        }
+    }
+}

@@ -1,0 +1,7 @@
+namespace SocketExporter.Linux.Snapshot;
+
+public enum SocketProtocol : byte
+{
+    Tcp = 6,
+    Udp = 17,
+}

@@ -1,0 +1,23 @@
+namespace SocketExporter.Linux.Snapshot;
+
+public enum SocketSource
+{
+    /// <summary>sock_diag netlink dump: complete, with listener backlogs.</summary>
+    Netlink,
+    /// <summary>/proc/net text: the fallback; listener backlogs are unknown.</summary>
+    ProcNet,
+    /// <summary>Neither source could be read.</summary>
+    None,
+}
+
+/// <summary>How one socket table (protocol × family) was read this scrape.</summary>
+public sealed record SocketTableStatus(SocketProtocol Protocol, SocketFamily Family, SocketSource Source, int Sockets,
+    int BadRecords, string? NetlinkError, string? Error)
+{
+    public static string SourceLabel(SocketSource source) => source switch
+    {
+        SocketSource.Netlink => "netlink",
+        SocketSource.ProcNet => "procfs",
+        _ => "none",
+    };
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Collectors;
+
+/// <summary>
+/// Runs each enabled collector over one snapshot, the way node_exporter's execute() does: times it, and turns
+/// an exception into socket_exporter_collector_success = 0 while the other collectors still export.
+/// </summary>
+public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors, ILogger logger)
+{
+    public IReadOnlyList<ISnapshotCollector> Collectors => collectors;
+
+    /// <returns>How many collectors succeeded.</returns>
+    public int Run(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    {
+        Gauge duration = metrics.CreateGauge("socket_exporter_collector_duration_seconds",
+            "Time a collector took to turn the snapshot into metrics.", ["collector"]);
+        Gauge success = metrics.CreateGauge("socket_exporter_collector_success",
+            "1 when the collector succeeded in this scrape, 0 when it failed (its metrics are then missing or partial).", ["collector"]);
+        int succeeded = 0;
+        foreach (ISnapshotCollector collector in collectors)
+        {
+            var clock = Stopwatch.StartNew();
+            bool ok;
+            try
+            {
+                collector.Update(snapshot, metrics);
+                ok = true;
+            }
+            catch (Exception e)   // the one place that catches everything: a collector bug must not fail the scrape
+            {
+                ok = false;
+                logger.LogError("collector {Collector} failed: {Error}", collector.Name, e is CollectorDataUnavailableException ? e.Message : e.ToString());
+            }
+            duration.WithLabels(collector.Name).Set(clock.Elapsed.TotalSeconds);
+            success.WithLabels(collector.Name).Set(ok ? 1 : 0);
+            if (ok) succeeded++;
+        }
+        return succeeded;
+    }
+}

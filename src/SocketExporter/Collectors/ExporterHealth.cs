@@ -1,0 +1,60 @@
+using Prometheus;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Collectors;
+
+/// <summary>
+/// The exporter's own socket_exporter_* metrics: what it could not see, and how it read what it saw.
+/// Always written, whatever collectors are enabled: hidden data must never look like a silent zero.
+/// </summary>
+public static class ExporterHealth
+{
+    public static void Write(ScrapeSnapshot snapshot, IMetricFactory metrics, BuildInfo build)
+    {
+        metrics.CreateGauge("socket_exporter_build_info", "Version and git commit of the running exporter (always 1).",
+            ["version", "revision"]).WithLabels(build.Version, build.Revision).Set(1);
+
+        metrics.CreateGauge("socket_exporter_unreadable_processes",
+            "Processes whose descriptor table could not be read (permission denied): their sockets are unattributed. " +
+            "Grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, or run as root.").Set(snapshot.UnreadableProcesses);
+        metrics.CreateGauge("socket_exporter_failed_processes",
+            "Processes whose /proc files were malformed or failed to read with an unexpected error in this scrape.").Set(snapshot.FailedProcesses);
+
+        Gauge unattributed = metrics.CreateGauge("socket_exporter_unattributed_sockets",
+            "Sockets with an inode (held by some descriptor) that no visible process holds: hidden processes, or sockets " +
+            "that changed during the scrape. Sockets with inode 0 (time_wait, not yet accepted) have no holder by nature and are not counted.",
+            ["protocol"]);
+        long tcp = 0, udp = 0;
+        foreach (SocketEntry s in snapshot.Sockets)
+        {
+            if (s.Inode == 0 || snapshot.Owners.IsHeld(s.Inode)) continue;
+            if (s.Protocol == SocketProtocol.Tcp) tcp++; else udp++;
+        }
+        if (!snapshot.SocketsFailed)
+        {
+            unattributed.WithLabels("tcp").Set(tcp);
+            unattributed.WithLabels("udp").Set(udp);
+        }
+
+        Gauge source = metrics.CreateGauge("socket_exporter_socket_source",
+            "1 for the source that served each socket table this scrape: netlink (sock_diag), procfs (/proc/net fallback) or none (unreadable).",
+            ["protocol", "family", "source"]);
+        Gauge malformed = metrics.CreateGauge("socket_exporter_malformed_records",
+            "Netlink messages or /proc/net lines that could not be decoded and were skipped, per socket table, in this scrape.",
+            ["protocol", "family"]);
+        foreach (SocketTableStatus t in snapshot.SocketTables)
+        {
+            string protocol = Labels.Protocol(t.Protocol), family = Labels.Family(t.Family);
+            source.WithLabels(protocol, family, SocketTableStatus.SourceLabel(t.Source)).Set(1);
+            malformed.WithLabels(protocol, family).Set(t.BadRecords);
+        }
+
+        Gauge phase = metrics.CreateGauge("socket_exporter_read_duration_seconds",
+            "Time spent reading the kernel in this scrape: sockets (sock_diag or /proc/net) and processes (one pass over /proc/[pid]).",
+            ["phase"]);
+        phase.WithLabels("sockets").Set(snapshot.SocketReadSeconds);
+        phase.WithLabels("processes").Set(snapshot.ProcessReadSeconds);
+    }
+}
+
+public sealed record BuildInfo(string Version, string Revision);

@@ -1,0 +1,39 @@
+using Prometheus;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Collectors;
+
+/// <summary>
+/// socket_process_fds and socket_process_fd_limit: `lsof -p PID` counted by TYPE, and the soft
+/// RLIMIT_NOFILE from /proc/[pid]/limits, so fds / limit is the usage ratio to alert on.
+/// </summary>
+public sealed class FdsCollector : ISnapshotCollector
+{
+    public string Name => "fds";
+
+    public void Update(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    {
+        ProcessData.ThrowIfUnavailable(snapshot);
+        Gauge fds = metrics.CreateGauge("socket_process_fds",
+            "Open file descriptors of a process by kind (socket, file, pipe, anon_inode, char_device, block_device, directory, other). " +
+            "Kinds with no descriptors are absent.",
+            ["pid", "program", "kind"]);
+        Gauge limit = metrics.CreateGauge("socket_process_fd_limit",
+            "Soft limit on open file descriptors (RLIMIT_NOFILE) of a process; +Inf when unlimited.",
+            ["pid", "program"]);
+
+        foreach (ProcessEntry p in snapshot.Processes)
+        {
+            if (!ProcessData.IsExported(p))
+                continue;
+            for (int k = 0; k < FdKindNames.Count; k++)
+            {
+                int count = p.Fds[(FdKind)k];
+                if (count > 0)
+                    fds.WithLabels(p.Identity.PidText, p.Identity.Program, FdKindNames.LabelValue((FdKind)k)).Set(count);
+            }
+            if (p.FdLimit is long l)
+                limit.WithLabels(p.Identity.PidText, p.Identity.Program).Set(l == long.MaxValue ? double.PositiveInfinity : l);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Prometheus;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Collectors;
+
+/// <summary>
+/// socket_listen_queue_length / _limit: the accept queue of each listening TCP address:port and its backlog
+/// (sock_diag's idiag_rqueue / idiag_wqueue on a LISTEN socket), summed over SO_REUSEPORT sockets.
+/// `ss -ltn` prints the same numbers as Recv-Q / Send-Q.
+/// </summary>
+public sealed class ListenQueueCollector : ISnapshotCollector
+{
+    public string Name => "listen_queue";
+
+    private readonly record struct Key(SocketFamily Family, InetAddress Address, ushort Port, string Program);
+
+    public void Update(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    {
+        SocketData.ThrowIfUnavailable(snapshot);
+        string[] labels = ["protocol", "family", "address", "port", "program"];
+        Gauge length = metrics.CreateGauge("socket_listen_queue_length",
+            "Connections waiting in the accept queue of a listening address:port (summed over SO_REUSEPORT sockets).", labels);
+        Gauge limit = metrics.CreateGauge("socket_listen_queue_limit",
+            "Backlog (maximum accept queue) of a listening address:port (summed over SO_REUSEPORT sockets). " +
+            "Absent when the socket table came from /proc/net, which does not show the backlog.", labels);
+
+        var queues = new Dictionary<Key, (long Length, long Limit, bool LimitKnown)>();
+        var programs = new List<string>(4);
+        foreach (SocketEntry s in snapshot.Sockets)
+        {
+            if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Listen)
+                continue;
+            bool limitKnown = SourceOf(snapshot, s) == SocketSource.Netlink;
+            // A prefork listener is held by many processes of one program: count its queue once per program.
+            programs.Clear();
+            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+            {
+                string program = snapshot.Processes[process].Identity.Program;
+                if (!programs.Contains(program))
+                    programs.Add(program);
+            }
+            if (programs.Count == 0)
+                programs.Add("");
+            foreach (string program in programs)
+            {
+                var key = new Key(s.Family, s.LocalAddress, s.LocalPort, program);
+                queues.TryGetValue(key, out var q);
+                queues[key] = (q.Length + s.ReceiveQueue, q.Limit + s.SendQueue, limitKnown);
+            }
+        }
+
+        var addresses = new Dictionary<(InetAddress, SocketFamily), string>();
+        foreach ((Key key, var q) in queues)
+        {
+            string[] values = ["tcp", Labels.Family(key.Family), SocketData.AddressText(addresses, key.Address, key.Family),
+                Labels.Port(key.Port), key.Program];
+            length.WithLabels(values).Set(q.Length);
+            if (q.LimitKnown)
+                limit.WithLabels(values).Set(q.Limit);
+        }
+    }
+
+    private static SocketSource SourceOf(ScrapeSnapshot snapshot, in SocketEntry s)
+    {
+        foreach (SocketTableStatus t in snapshot.SocketTables)
+            if (t.Protocol == s.Protocol && t.Family == s.Family)
+                return t.Source;
+        return SocketSource.None;
+    }
+}

@@ -1,0 +1,47 @@
+using Prometheus;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Collectors;
+
+/// <summary>socket_listening: `ss -tulnp` / `netstat -tulnp` — which process listens on which address:port.</summary>
+public sealed class ListeningCollector : ISnapshotCollector
+{
+    public string Name => "listening";
+
+    private readonly record struct Key(SocketProtocol Protocol, SocketFamily Family, InetAddress Address, ushort Port, int Process);
+
+    public void Update(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    {
+        SocketData.ThrowIfUnavailable(snapshot);
+        Gauge listening = metrics.CreateGauge("socket_listening",
+            "Listening TCP sockets and bound, unconnected UDP sockets a process holds on an address:port " +
+            "(several with SO_REUSEPORT). pid and program are empty when no visible process holds the socket.",
+            ["protocol", "family", "address", "port", "pid", "program"]);
+
+        var counts = new Dictionary<Key, int>();
+        foreach (SocketEntry s in snapshot.Sockets)
+        {
+            if (!s.IsListening)
+                continue;
+            bool held = false;
+            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+            {
+                Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, process));
+                held = true;
+            }
+            if (!held)
+                Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, -1));
+        }
+
+        var addresses = new Dictionary<(InetAddress, SocketFamily), string>();
+        foreach ((Key key, int count) in counts)
+        {
+            listening.WithLabels(
+                Labels.Protocol(key.Protocol), Labels.Family(key.Family), SocketData.AddressText(addresses, key.Address, key.Family),
+                Labels.Port(key.Port), Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process)).Set(count);
+        }
+    }
+
+    private static void Add(Dictionary<Key, int> counts, Key key) =>
+        counts[key] = counts.TryGetValue(key, out int n) ? n + 1 : 1;
+}

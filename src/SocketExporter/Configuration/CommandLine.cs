@@ -1,0 +1,151 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using SocketExporter.Collectors;
+
+namespace SocketExporter.Configuration;
+
+/// <summary>A flag or value that cannot be used: the exporter prints the message and exits with code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>
+/// Parses node_exporter-style flags: --name=value or --name value, --collector.NAME / --no-collector.NAME.
+/// Unknown flags and bad values throw <see cref="UsageException"/> naming the flag.
+/// </summary>
+public static class CommandLine
+{
+    public static string Usage(IEnumerable<string> collectorNames) => $"""
+        usage: socket_exporter [<flags>]
+
+        Prometheus exporter answering "which process uses this port, this socket, this device?"
+
+        Flags:
+          --help                       Show this help and exit.
+          --version                    Show the version and exit.
+          --web.listen-address=":{ExporterOptions.DefaultPort}"
+                                       Address to listen on (host:port, [v6]:port or :port). Repeatable.
+          --web.telemetry-path="/metrics"
+                                       Path under which to expose metrics.
+          --path.procfs="/proc"        procfs mount point (e.g. /host/proc in a container).
+          --socket.source=auto         auto: sock_diag netlink, falling back to /proc/net per table; procfs: /proc/net only.
+          --log.level=info             One of: debug, info, warn, error.
+          --log.format=logfmt          One of: logfmt, json.
+          --[no-]collector.NAME        Enable or disable a collector. Collectors (all enabled by default):
+                                       {string.Join(", ", collectorNames)}
+        """;
+
+    public static ExporterOptions Parse(IReadOnlyList<string> args, IReadOnlyCollection<string> collectorNames)
+    {
+        var listen = new List<IPEndPoint>();
+        var disabled = new HashSet<string>();
+        var options = new ExporterOptions();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+                throw new UsageException($"unexpected argument '{arg}'; flags start with --");
+            int eq = arg.IndexOf('=');
+            string name = eq < 0 ? arg[2..] : arg[2..eq];
+            string? inline = eq < 0 ? null : arg[(eq + 1)..];
+
+            if (name.StartsWith("collector.", StringComparison.Ordinal) || name.StartsWith("no-collector.", StringComparison.Ordinal))
+            {
+                bool enable = name[0] != 'n';
+                string collector = name[(name.IndexOf('.') + 1)..];
+                if (!collectorNames.Contains(collector))
+                    throw new UsageException($"unknown collector in --{name}; collectors: {string.Join(", ", collectorNames)}");
+                if (inline is not null)
+                    throw new UsageException($"--{name} takes no value");
+                if (enable) disabled.Remove(collector); else disabled.Add(collector);
+                continue;
+            }
+
+            switch (name)
+            {
+                case "help": options = options with { ShowHelp = true }; break;
+                case "version": options = options with { ShowVersion = true }; break;
+                case "web.listen-address": listen.Add(ParseListenAddress(Value())); break;
+                case "web.telemetry-path":
+                    string path = Value();
+                    if (!path.StartsWith('/') || path == "/" || path.StartsWith("/-/", StringComparison.Ordinal))
+                        throw new UsageException($"--web.telemetry-path must start with / and must not be / or /-/…: '{path}'");
+                    options = options with { TelemetryPath = path };
+                    break;
+                case "path.procfs":
+                    string procfs = Value();
+                    if (procfs.Length == 0) throw new UsageException("--path.procfs must not be empty");
+                    options = options with { ProcfsPath = procfs };
+                    break;
+                case "socket.source":
+                    options = options with
+                    {
+                        ProcNetOnly = Value() switch
+                        {
+                            "auto" => false,
+                            "procfs" => true,
+                            var v => throw new UsageException($"--socket.source must be auto or procfs, not '{v}'"),
+                        },
+                    };
+                    break;
+                case "log.level":
+                    options = options with
+                    {
+                        LogLevel = Value() switch
+                        {
+                            "debug" => LogLevel.Debug,
+                            "info" => LogLevel.Information,
+                            "warn" => LogLevel.Warning,
+                            "error" => LogLevel.Error,
+                            var v => throw new UsageException($"--log.level must be one of debug, info, warn, error, not '{v}'"),
+                        },
+                    };
+                    break;
+                case "log.format":
+                    options = options with
+                    {
+                        LogFormat = Value() switch
+                        {
+                            "logfmt" => LogFormat.Logfmt,
+                            "json" => LogFormat.Json,
+                            var v => throw new UsageException($"--log.format must be logfmt or json, not '{v}'"),
+                        },
+                    };
+                    break;
+                default:
+                    throw new UsageException($"unknown flag --{name}");
+            }
+
+            string Value()
+            {
+                if (inline is not null) return inline;
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                    throw new UsageException($"--{name} needs a value");
+                return args[++i];
+            }
+        }
+        if (listen.Count == 0)
+            listen.Add(new IPEndPoint(IPAddress.IPv6Any, ExporterOptions.DefaultPort));
+        return options with { ListenAddresses = listen, DisabledCollectors = disabled };
+    }
+
+    /// <summary>host:port, [v6]:port or :port (all interfaces, IPv4 and IPv6), as Go's net.Listen spells it.</summary>
+    public static IPEndPoint ParseListenAddress(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon < 0)
+            throw new UsageException($"--web.listen-address '{text}' needs a port (host:port or :port)");
+        string host = text[..colon], portText = text[(colon + 1)..];
+        if (!int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port)
+            || port > 65535)
+            throw new UsageException($"--web.listen-address '{text}': port '{portText}' is not a number from 0 to 65535");
+        if (host.StartsWith('[') && host.EndsWith(']'))
+            host = host[1..^1];
+        IPAddress address;
+        if (host.Length == 0)
+            address = IPAddress.IPv6Any;    // dual-stack: Kestrel accepts IPv4 on it too
+        else if (host == "localhost")
+            address = IPAddress.Loopback;
+        else if (!IPAddress.TryParse(host, out address!))
+            throw new UsageException($"--web.listen-address '{text}': '{host}' is not an IP address (names other than localhost are not resolved)");
+        return new IPEndPoint(address, port);
+    }
+}

@@ -1,0 +1,21 @@
+using System.Net;
+
+namespace SocketExporter.Configuration;
+
+public enum LogFormat { Logfmt, Json }
+
+/// <summary>Everything the command line configures. Defaults need no configuration at all.</summary>
+public sealed record ExporterOptions
+{
+    public const int DefaultPort = 9966;
+
+    public List<IPEndPoint> ListenAddresses { get; init; } = [];
+    public string TelemetryPath { get; init; } = "/metrics";
+    public string ProcfsPath { get; init; } = "/proc";
+    public bool ProcNetOnly { get; init; }
+    public HashSet<string> DisabledCollectors { get; init; } = [];
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+    public LogFormat LogFormat { get; init; } = LogFormat.Logfmt;
+    public bool ShowHelp { get; init; }
+    public bool ShowVersion { get; init; }
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Logging;
+using Prometheus;
+using SocketExporter.Collectors;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Scraping;
+
+/// <summary>
+/// Owns collection. A request that arrives while a collection is in flight awaits the same task, so
+/// overlapping scrapes share one snapshot. Every collection fills a new registry: stale pids and ports
+/// vanish with the old registry, so there is nothing to remove.
+/// </summary>
+public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner runner, BuildInfo build, ILogger<ScrapeCoordinator> logger)
+{
+    /// <summary>A collection is abandoned (and the scrape answered 503) after this long, whatever the client allows.</summary>
+    public static readonly TimeSpan MaximumCollectionTime = TimeSpan.FromSeconds(60);
+
+    private readonly object _gate = new();
+    private Task<ScrapeResult>? _inFlight;
+
+    /// <summary>The last successful result, for the landing page; never triggers a collection.</summary>
+    public ScrapeResult? Latest { get; private set; }
+
+    public Task<ScrapeResult> CollectAsync()
+    {
+        lock (_gate)
+        {
+            if (_inFlight is null || _inFlight.IsCompleted)
+                _inFlight = Task.Factory.StartNew(Collect, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+            return _inFlight;
+        }
+    }
+
+    private ScrapeResult Collect()
+    {
+        using var deadline = new CancellationTokenSource(MaximumCollectionTime);
+        ScrapeSnapshot snapshot;
+        try
+        {
+            snapshot = builder.Build(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return Failed($"collection did not finish within {MaximumCollectionTime.TotalSeconds} s");
+        }
+
+        if (snapshot.SocketsFailed && snapshot.ProcessError is not null)
+            return Failed($"no socket table and no process could be read: {snapshot.ProcessError}; " +
+                string.Join("; ", snapshot.SocketTables.Select(t => t.Error)));
+
+        CollectorRegistry registry = Metrics.NewCustomRegistry();
+        IMetricFactory factory = Metrics.WithCustomRegistry(registry);
+        runner.Run(snapshot, factory);
+        ExporterHealth.Write(snapshot, factory, build);
+        var result = new ScrapeResult(registry, snapshot, null, DateTime.UtcNow);
+        Latest = result;
+        return result;
+    }
+
+    private ScrapeResult Failed(string reason)
+    {
+        logger.LogError("scrape failed: {Reason}", reason);
+        return new ScrapeResult(null, null, reason, DateTime.UtcNow);
+    }
+}

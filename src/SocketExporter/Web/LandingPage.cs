@@ -1,0 +1,89 @@
+using System.Net;
+using System.Text;
+using SocketExporter.Collectors;
+using SocketExporter.Linux.Snapshot;
+using SocketExporter.Scraping;
+
+namespace SocketExporter.Web;
+
+/// <summary>
+/// GET /: version, collectors, links, and the listeners of the latest collection — the `netstat -ntlp` answer
+/// at a glance. Rendered from the snapshot (no extra kernel reads); every value is HTML-encoded.
+/// </summary>
+public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner runner, BuildInfo build, string telemetryPath)
+{
+    public async Task<string> RenderAsync()
+    {
+        ScrapeResult result = coordinator.Latest ?? await coordinator.CollectAsync();
+        var html = new StringBuilder(16 * 1024);
+        html.Append("""
+            <!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>SocketExporter</title>
+            <style>
+            body{font-family:system-ui,sans-serif;margin:1rem;max-width:70rem}
+            table{border-collapse:collapse;width:100%;font-size:.9rem}
+            th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd}
+            td.n{text-align:right;font-variant-numeric:tabular-nums}
+            .wrap{overflow-x:auto} code{background:#f3f3f3;padding:0 .2rem}
+            </style></head><body>
+            <h1>SocketExporter</h1>
+            """);
+        html.Append("<p>Version ").Append(Enc(build.Version)).Append(" (").Append(Enc(build.Revision)).Append(")</p>");
+        html.Append("<p><a href=\"").Append(Enc(telemetryPath)).Append("\">Metrics</a> · <a href=\"/-/healthy\">Health</a> · <a href=\"/-/ready\">Ready</a></p>");
+        html.Append("<p>Collectors: ");
+        html.AppendJoin(", ", runner.Collectors.Select(c => "<code>" + Enc(c.Name) + "</code>"));
+        html.Append("</p>");
+
+        ScrapeSnapshot? snapshot = result.Snapshot;
+        if (snapshot is null)
+        {
+            html.Append("<p><strong>Collection failed:</strong> ").Append(Enc(result.Failure ?? "unknown")).Append("</p>");
+        }
+        else
+        {
+            html.Append("<h2>Listeners</h2><p>As of ").Append(result.CompletedUtc.ToString("u", System.Globalization.CultureInfo.InvariantCulture))
+                .Append(". Accept queue: waiting connections / backlog.</p>");
+            html.Append("<div class=\"wrap\"><table id=\"listeners\"><thead><tr><th>Proto</th><th>Address:port</th><th>Program</th><th>PID</th><th>User</th><th>Accept queue</th></tr></thead><tbody>");
+            foreach (ListenerRow row in ListenerRow.From(snapshot))
+            {
+                html.Append("<tr><td>").Append(row.Protocol).Append("</td><td>").Append(Enc(row.Endpoint))
+                    .Append("</td><td>").Append(Enc(row.Program)).Append("</td><td class=\"n\">").Append(Enc(row.Pid))
+                    .Append("</td><td>").Append(Enc(row.User)).Append("</td><td class=\"n\">")
+                    .Append(row.Protocol == "tcp" ? $"{row.QueueLength} / {row.QueueLimit}" : "").Append("</td></tr>");
+            }
+            html.Append("</tbody></table></div>");
+        }
+        html.Append("</body></html>");
+        return html.ToString();
+    }
+
+    private static string Enc(string s) => WebUtility.HtmlEncode(s);
+}
+
+/// <summary>One line of the landing page's listener table: a listening socket and one of its holders.</summary>
+public sealed record ListenerRow(string Protocol, string Endpoint, ushort Port, string Program, string Pid, string User, uint QueueLength, uint QueueLimit)
+{
+    public static List<ListenerRow> From(ScrapeSnapshot snapshot)
+    {
+        var rows = new List<ListenerRow>();
+        foreach (SocketEntry s in snapshot.Sockets)
+        {
+            if (!s.IsListening) continue;
+            string address = s.LocalAddress.Format(s.Family);
+            string endpoint = s.Family == SocketFamily.Ipv6 ? $"[{address}]:{s.LocalPort}" : $"{address}:{s.LocalPort}";
+            string protocol = Labels.Protocol(s.Protocol);
+            bool held = false;
+            foreach (int p in snapshot.Owners.GetOwners(s.Inode))
+            {
+                ProcessIdentity id = snapshot.Processes[p].Identity;
+                rows.Add(new(protocol, endpoint, s.LocalPort, id.Program, id.PidText, id.User, s.ReceiveQueue, s.SendQueue));
+                held = true;
+            }
+            if (!held)
+                rows.Add(new(protocol, endpoint, s.LocalPort, "", "", $"uid {s.Uid}", s.ReceiveQueue, s.SendQueue));
+        }
+        rows.Sort((a, b) => (a.Protocol, a.Port, a.Endpoint, a.Pid).CompareTo((b.Protocol, b.Port, b.Endpoint, b.Pid)));
+        return rows;
+    }
+}
