@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Opens a known set of sockets and descriptors for the integration tests, prints one JSON line
+describing them (ports, pids), then holds everything until its stdin closes.
+
+Usage: socket_holder.py SCENARIO   (scenarios: core, fds)
+Everything stays on loopback. Forked children exit when the parent's stdin closes (they poll getppid)."""
+import json, os, select, socket, sys, time
+
+def listen_tcp(host, family=socket.AF_INET, backlog=16, reuseport=False, v6only=None, port=0):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuseport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if v6only else 0)
+    s.bind((host, port))
+    s.listen(backlog)
+    return s
+
+def fork_holder():
+    """Forks a child that keeps every inherited descriptor until the parent is gone."""
+    pid = os.fork()
+    if pid == 0:
+        parent = os.getppid()
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+    return pid
+
+def core():
+    keep, out = [], {"pid": os.getpid()}
+    # A listener shared with a forked child (prefork servers).
+    shared = listen_tcp("127.0.0.1"); keep.append(shared)
+    out["shared_port"] = shared.getsockname()[1]
+    # An IPv6-only listener.
+    v6 = listen_tcp("::1", socket.AF_INET6, v6only=True); keep.append(v6)
+    out["v6only_port"] = v6.getsockname()[1]
+    # Two SO_REUSEPORT sockets on one port.
+    r1 = listen_tcp("127.0.0.1", reuseport=True, backlog=7); keep.append(r1)
+    port = r1.getsockname()[1]
+    r2 = listen_tcp("127.0.0.1", reuseport=True, backlog=9, port=port); keep.append(r2)
+    out["reuseport_port"] = port
+    # Backlog 5 with 3 connections that are never accepted.
+    b5 = listen_tcp("127.0.0.1", backlog=5); keep.append(b5)
+    out["backlog_port"] = b5.getsockname()[1]
+    for _ in range(3):
+        c = socket.create_connection(("127.0.0.1", out["backlog_port"])); keep.append(c)
+    # Two established connections to the shared listener, accepted.
+    for _ in range(2):
+        c = socket.create_connection(("127.0.0.1", out["shared_port"])); keep.append(c)
+        a, _addr = shared.accept(); keep.append(a)
+    # A CLOSE_WAIT: the client closes, the accepted side never does.
+    cw = listen_tcp("127.0.0.1"); keep.append(cw)
+    out["close_wait_port"] = cw.getsockname()[1]
+    c = socket.create_connection(("127.0.0.1", out["close_wait_port"]))
+    a, _addr = cw.accept(); keep.append(a)
+    c.close()
+    # Unread bytes in a receive queue: 1000 bytes sent to an accepted socket nobody reads.
+    q = listen_tcp("127.0.0.1"); keep.append(q)
+    out["queued_port"] = q.getsockname()[1]
+    c = socket.create_connection(("127.0.0.1", out["queued_port"])); keep.append(c)
+    a, _addr = q.accept(); keep.append(a)
+    c.sendall(b"x" * 1000)
+    # UDP: one bound, unconnected; one connected to it.
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0)); keep.append(u)
+    out["udp_port"] = u.getsockname()[1]
+    uc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); uc.connect(("127.0.0.1", out["udp_port"])); keep.append(uc)
+    time.sleep(0.2)   # let the handshakes and the FIN settle before anyone looks
+    out["child_pid"] = fork_holder()
+    return keep, out
+
+def main():
+    scenario = sys.argv[1]
+    keep, out = {"core": core}[scenario]()
+    print(json.dumps(out), flush=True)
+    # Hold until the test closes our stdin.
+    while True:
+        r, _, _ = select.select([sys.stdin], [], [], 1.0)
+        if r and not sys.stdin.buffer.read1(4096):
+            break
+    child = out.get("child_pid")
+    if child:
+        os.kill(child, 15)
+        os.waitpid(child, 0)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace SocketExporter.Tests.Infrastructure;
+
+/// <summary>The real exporter in its own process, listening on a free loopback port; scraped over real HTTP.</summary>
+public sealed class ExporterProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+
+    public int Port { get; }
+    public string BaseUrl => $"http://127.0.0.1:{Port}";
+    public int Pid => _process.Id;
+    public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+    private ExporterProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
+    }
+
+    /// <param name="command">The program and leading arguments; defaults to `dotnet socket_exporter.dll`.</param>
+    public static ExporterProcess Start(IEnumerable<string>? extraArgs = null, IReadOnlyList<string>? command = null)
+    {
+        int port = FreePort();
+        command ??= ["dotnet", RepoPaths.ExporterDll];
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (string a in command.Skip(1)) info.ArgumentList.Add(a);
+        info.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
+        foreach (string a in extraArgs ?? []) info.ArgumentList.Add(a);
+        Process process = Process.Start(info) ?? throw new InvalidOperationException("exporter did not start");
+        var exporter = new ExporterProcess(process, port);
+        exporter.WaitReady();
+        return exporter;
+    }
+
+    public static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    private void WaitReady()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"exporter exited with {_process.ExitCode}: {Stderr}");
+            try
+            {
+                if (http.GetAsync(BaseUrl + "/-/ready").Result.IsSuccessStatusCode)
+                    return;
+            }
+            catch (AggregateException) { }
+            Thread.Sleep(100);
+        }
+        throw new TimeoutException("exporter not ready within 30 s: " + Stderr);
+    }
+
+    public string Scrape(string path = "/metrics")
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        HttpResponseMessage response = http.GetAsync(BaseUrl + path).Result;
+        string body = response.Content.ReadAsStringAsync().Result;
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"GET {path} answered {(int)response.StatusCode}: {body}");
+        return body;
+    }
+
+    public MetricSet ScrapeMetrics() => MetricSet.Parse(Scrape());
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit(10_000);
+        }
+        _process.Dispose();
+    }
+}

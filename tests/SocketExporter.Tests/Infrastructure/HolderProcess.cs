@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace SocketExporter.Tests.Infrastructure;
+
+/// <summary>
+/// A real process (Helpers/socket_holder.py) that opens a known set of sockets and descriptors and holds them
+/// until disposed. Disposing closes its stdin and waits for it, so only processes the test started are stopped.
+/// </summary>
+public sealed class HolderProcess : IDisposable
+{
+    private readonly Process _process;
+
+    public JsonElement Info { get; }
+    public int Pid => _process.Id;
+
+    private HolderProcess(Process process, JsonElement info)
+    {
+        _process = process;
+        Info = info;
+    }
+
+    public static HolderProcess Start(string scenario, params string[] extraArgs)
+    {
+        var info = new ProcessStartInfo(ToolRunner.Python)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(RepoPaths.Helper("socket_holder.py"));
+        info.ArgumentList.Add(scenario);
+        foreach (string a in extraArgs) info.ArgumentList.Add(a);
+        Process process = Process.Start(info) ?? throw new InvalidOperationException("python3 did not start");
+        Task<string?> line = process.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"socket_holder.py {scenario} did not report ready");
+        }
+        return new HolderProcess(process, JsonDocument.Parse(line.Result).RootElement.Clone());
+    }
+
+    public int Int(string name) => Info.GetProperty(name).GetInt32();
+
+    public void Dispose()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+                _process.Kill(entireProcessTree: true);
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+}

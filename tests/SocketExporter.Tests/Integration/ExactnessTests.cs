@@ -1,0 +1,133 @@
+using SocketExporter.Tests.Infrastructure;
+
+namespace SocketExporter.Tests.Integration;
+
+/// <summary>
+/// The exporter against iproute2's ss at the same moment: ss runs just before and just after the scrape, so a
+/// socket stable across both must be in the scrape, and the scrape may hold nothing that ss showed in neither.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class ExactnessTests(ExporterFixture fixture) : IClassFixture<ExporterFixture>
+{
+    private readonly ExporterProcess _exporter = fixture.Exporter;
+
+    private static readonly Dictionary<string, string> SsStates = new()
+    {
+        ["ESTAB"] = "established", ["SYN-SENT"] = "syn_sent", ["SYN-RECV"] = "syn_recv", ["FIN-WAIT-1"] = "fin_wait1",
+        ["FIN-WAIT-2"] = "fin_wait2", ["TIME-WAIT"] = "time_wait", ["UNCONN"] = "close", ["CLOSE-WAIT"] = "close_wait",
+        ["LAST-ACK"] = "last_ack", ["CLOSING"] = "closing",
+    };
+
+    private static HashSet<(string, string, int, string, string)> SsListeners(List<SsSocket> ss)
+    {
+        var set = new HashSet<(string, string, int, string, string)>();
+        foreach (SsSocket s in ss.Where(s => s.IsListening))
+        {
+            if (s.Users.Count == 0)
+                set.Add((s.Protocol, s.LocalAddress, s.LocalPort, "", ""));
+            foreach ((string program, int pid) in s.Users)
+                set.Add((s.Protocol, s.LocalAddress, s.LocalPort, pid.ToString(), program));
+        }
+        return set;
+    }
+
+    [Fact]
+    public void Listeners_WholeHost_MatchSsTakenAroundTheScrape()
+    {
+        using HolderProcess holder = HolderProcess.Start("core");
+        int parent = holder.Int("pid"), child = holder.Int("child_pid");
+
+        var before = SsListeners(Ss.TcpUdpWithProcesses());
+        MetricSet metrics = _exporter.ScrapeMetrics();
+        var after = SsListeners(Ss.TcpUdpWithProcesses());
+
+        var ours = metrics.Named("socket_listening")
+            .Select(s => (s["protocol"], s["address"], int.Parse(s["port"]), s["pid"], s["program"])).ToHashSet();
+        var stable = before.Intersect(after).ToHashSet();
+        var seen = before.Union(after).ToHashSet();
+
+        Assert.True(stable.Count >= 10, $"only {stable.Count} stable listeners: the comparison would prove little");
+        Assert.Empty(stable.Except(ours));     // every listener ss showed twice is exported
+        Assert.Empty(ours.Except(seen));       // and nothing ss never showed
+
+        // The test's own listeners, attributed to both holders of each.
+        foreach (int pid in new[] { parent, child })
+        {
+            Assert.Contains(("tcp", "127.0.0.1", holder.Int("shared_port"), pid.ToString(), "python3"), ours);
+            Assert.Contains(("tcp", "::1", holder.Int("v6only_port"), pid.ToString(), "python3"), ours);
+            Assert.Contains(("udp", "127.0.0.1", holder.Int("udp_port"), pid.ToString(), "python3"), ours);
+            Sample reuse = Assert.Single(metrics.Named("socket_listening"),
+                s => s["port"] == holder.Int("reuseport_port").ToString() && s["pid"] == pid.ToString());
+            Assert.Equal(2, reuse.Value);      // two SO_REUSEPORT sockets on one port
+            Assert.Equal("ipv4", reuse["family"]);
+        }
+        Assert.Equal("ipv6", Assert.Single(metrics.Named("socket_listening"),
+            s => s["port"] == holder.Int("v6only_port").ToString() && s["pid"] == parent.ToString())["family"]);
+    }
+
+    [Fact]
+    public void ListenQueue_Backlog5WithThreeUnaccepted_ReadsThreeOfFive()
+    {
+        using HolderProcess holder = HolderProcess.Start("core");
+        MetricSet metrics = _exporter.ScrapeMetrics();
+
+        Sample Queue(string name, string port) =>
+            Assert.Single(metrics.Named(name), s => s["port"] == port && s["protocol"] == "tcp");
+        string backlogPort = holder.Int("backlog_port").ToString(), reusePort = holder.Int("reuseport_port").ToString();
+        Assert.Equal(3, Queue("socket_listen_queue_length", backlogPort).Value);
+        Assert.Equal(5, Queue("socket_listen_queue_limit", backlogPort).Value);
+        Assert.Equal("python3", Queue("socket_listen_queue_limit", backlogPort)["program"]);
+        // SO_REUSEPORT sockets with backlogs 7 and 9 are summed, and counted once although two processes hold them.
+        Assert.Equal(16, Queue("socket_listen_queue_limit", reusePort).Value);
+        Assert.Equal(0, Queue("socket_listen_queue_length", reusePort).Value);
+    }
+
+    [Fact]
+    public void Connections_PerStatePortDirectionPid_MatchSs()
+    {
+        using HolderProcess holder = HolderProcess.Start("core");
+        var pids = new HashSet<int> { holder.Int("pid"), holder.Int("child_pid") };
+
+        List<SsSocket> before = Ss.TcpUdpWithProcesses();
+        MetricSet metrics = _exporter.ScrapeMetrics();
+        List<SsSocket> after = Ss.TcpUdpWithProcesses();
+
+        var expectedBefore = ExpectedConnections(before, pids);
+        Assert.Equal(expectedBefore, ExpectedConnections(after, pids));   // the test's sockets held still
+        var ours = metrics.Named("socket_connections").Where(s => s["pid"] != "" && pids.Contains(int.Parse(s["pid"])))
+            .ToDictionary(s => (s["protocol"], s["state"], s["direction"], int.Parse(s["port"]), int.Parse(s["pid"])), s => (int)s.Value);
+
+        Assert.Equal(2 * 11, expectedBefore.Values.Sum());   // 11 connected sockets, each held by parent and child
+        Assert.Equal(expectedBefore.OrderBy(k => k.Key).ToList(), ours.OrderBy(k => k.Key).ToList());
+
+        int parent = holder.Int("pid");
+        Assert.Equal(1, ours[("tcp", "close_wait", "inbound", holder.Int("close_wait_port"), parent)]);
+        Assert.Equal(3, ours[("tcp", "established", "outbound", holder.Int("backlog_port"), parent)]);
+        Assert.Equal(1000, Assert.Single(metrics.Named("socket_queued_bytes"), s => s["pid"] == parent.ToString()
+            && s["queue"] == "receive" && s["direction"] == "inbound" && s["port"] == holder.Int("queued_port").ToString()).Value);
+
+        // No descriptor refers to the server side of an unaccepted connection or to an orphaned FIN_WAIT2
+        // socket: they are exported without pid or program.
+        Assert.Equal(3, Assert.Single(metrics.Named("socket_connections"), s => s["pid"] == "" && s["state"] == "established"
+            && s["direction"] == "inbound" && s["port"] == holder.Int("backlog_port").ToString()).Value);
+        Assert.Contains(metrics.Named("socket_connections"), s => s["pid"] == "" && s["program"] == "" && s["state"] == "fin_wait2"
+            && s["port"] == holder.Int("close_wait_port").ToString());
+    }
+
+    /// <summary>ss lines of the given pids, classified the way the exporter documents: inbound when the local port listens.</summary>
+    private static Dictionary<(string, string, string, int, int), int> ExpectedConnections(List<SsSocket> ss, HashSet<int> pids)
+    {
+        var listening = ss.Where(s => s.IsListening).Select(s => (s.Protocol, s.LocalPort)).ToHashSet();
+        var counts = new Dictionary<(string, string, string, int, int), int>();
+        foreach (SsSocket s in ss.Where(s => !s.IsListening))
+        {
+            bool inbound = listening.Contains((s.Protocol, s.LocalPort));
+            foreach ((_, int pid) in s.Users.Where(u => pids.Contains(u.Pid)).Distinct())
+            {
+                var key = (s.Protocol, SsStates[s.State], inbound ? "inbound" : "outbound", inbound ? s.LocalPort : s.PeerPort, pid);
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+        }
+        return counts;
+    }
+}
