@@ -14,7 +14,7 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
     public IReadOnlyList<ISnapshotCollector> Collectors => collectors;
 
     /// <returns>How many collectors succeeded.</returns>
-    public int Run(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    public int Run(ScrapeSnapshot snapshot, MetricWriter writer, IMetricFactory metrics)
     {
         Gauge duration = metrics.CreateGauge("socket_exporter_collector_duration_seconds",
             "Time a collector took to turn the snapshot into metrics.", ["collector"]);
@@ -27,7 +27,7 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
             bool ok;
             try
             {
-                collector.Update(snapshot, metrics);
+                collector.Update(snapshot, writer);
                 ok = true;
             }
             catch (Exception e)   // the one place that catches everything: a collector bug must not fail the scrape

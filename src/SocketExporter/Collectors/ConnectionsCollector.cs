@@ -14,14 +14,14 @@ public sealed class ConnectionsCollector : ISnapshotCollector
 
     private readonly record struct Key(SocketProtocol Protocol, SocketState State, bool Inbound, ushort Port, int Process);
 
-    public void Update(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         SocketData.ThrowIfUnavailable(snapshot);
-        Gauge connections = metrics.CreateGauge("socket_connections",
+        BudgetedGauge connections = metrics.Gauge("socket_connections",
             "Non-listening sockets by state. direction=inbound: port is the local listening port; outbound: the remote port. " +
             "pid and program are empty for sockets no process holds (time_wait, not yet accepted).",
             ["protocol", "state", "direction", "port", "pid", "program"]);
-        Gauge queued = metrics.CreateGauge("socket_queued_bytes",
+        BudgetedGauge queued = metrics.Gauge("socket_queued_bytes",
             "Bytes in the receive queue (not yet read by the process) and send queue (not yet acknowledged by the peer) " +
             "of those connections: netstat's Recv-Q and Send-Q.",
             ["protocol", "queue", "direction", "port", "pid", "program"]);
@@ -48,7 +48,7 @@ public sealed class ConnectionsCollector : ISnapshotCollector
         {
             string protocol = Labels.Protocol(key.Protocol), direction = key.Inbound ? Labels.Inbound : Labels.Outbound;
             string port = Labels.Port(key.Port), pid = Labels.Pid(snapshot, key.Process), program = Labels.Program(snapshot, key.Process);
-            connections.WithLabels(protocol, SocketStateNames.LabelValue(key.State), direction, port, pid, program).Set(g.Count);
+            connections.Add(g.Count, protocol, SocketStateNames.LabelValue(key.State), direction, port, pid, program);
             // Queues are summed over states: the state is already in socket_connections.
             Key stateless = key with { State = 0 };
             queueTotals.TryGetValue(stateless, out var t);
@@ -58,8 +58,8 @@ public sealed class ConnectionsCollector : ISnapshotCollector
         {
             string protocol = Labels.Protocol(key.Protocol), direction = key.Inbound ? Labels.Inbound : Labels.Outbound;
             string port = Labels.Port(key.Port), pid = Labels.Pid(snapshot, key.Process), program = Labels.Program(snapshot, key.Process);
-            queued.WithLabels(protocol, "receive", direction, port, pid, program).Set(t.Receive);
-            queued.WithLabels(protocol, "send", direction, port, pid, program).Set(t.Send);
+            queued.Add(t.Receive, protocol, "receive", direction, port, pid, program);
+            queued.Add(t.Send, protocol, "send", direction, port, pid, program);
         }
     }
 

@@ -9,7 +9,7 @@ namespace SocketExporter.Collectors;
 /// </summary>
 public static class ExporterHealth
 {
-    public static void Write(ScrapeSnapshot snapshot, IMetricFactory metrics, BuildInfo build)
+    public static void Write(ScrapeSnapshot snapshot, IMetricFactory metrics, BuildInfo build, SeriesBudget budget)
     {
         metrics.CreateGauge("socket_exporter_build_info", "Version and git commit of the running exporter (always 1).",
             ["version", "revision"]).WithLabels(build.Version, build.Revision).Set(1);
@@ -48,6 +48,10 @@ public static class ExporterHealth
             source.WithLabels(protocol, family, SocketTableStatus.SourceLabel(t.Source)).Set(1);
             malformed.WithLabels(protocol, family).Set(t.BadRecords);
         }
+
+        metrics.CreateGauge("socket_exporter_series_dropped",
+            "Series left out of this scrape because the series limit (--metrics.max-series) was reached; their values are " +
+            "summed into one series per metric whose labels all read \"overflow\".").Set(budget.Dropped);
 
         Gauge phase = metrics.CreateGauge("socket_exporter_read_duration_seconds",
             "Time spent reading the kernel in this scrape: sockets (sock_diag or /proc/net) and processes (one pass over /proc/[pid]).",

@@ -11,14 +11,14 @@ public sealed class FdsCollector : ISnapshotCollector
 {
     public string Name => "fds";
 
-    public void Update(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         ProcessData.ThrowIfUnavailable(snapshot);
-        Gauge fds = metrics.CreateGauge("socket_process_fds",
+        BudgetedGauge fds = metrics.Gauge("socket_process_fds",
             "Open file descriptors of a process by kind (socket, file, pipe, anon_inode, char_device, block_device, directory, other). " +
             "Kinds with no descriptors are absent.",
             ["pid", "program", "kind"]);
-        Gauge limit = metrics.CreateGauge("socket_process_fd_limit",
+        BudgetedGauge limit = metrics.Gauge("socket_process_fd_limit",
             "Soft limit on open file descriptors (RLIMIT_NOFILE) of a process; +Inf when unlimited.",
             ["pid", "program"]);
 
@@ -30,10 +30,10 @@ public sealed class FdsCollector : ISnapshotCollector
             {
                 int count = p.Fds[(FdKind)k];
                 if (count > 0)
-                    fds.WithLabels(p.Identity.PidText, p.Identity.Program, FdKindNames.LabelValue((FdKind)k)).Set(count);
+                    fds.Add(count, p.Identity.PidText, p.Identity.Program, FdKindNames.LabelValue((FdKind)k));
             }
             if (p.FdLimit is long l)
-                limit.WithLabels(p.Identity.PidText, p.Identity.Program).Set(l == long.MaxValue ? double.PositiveInfinity : l);
+                limit.Add(l == long.MaxValue ? double.PositiveInfinity : l, p.Identity.PidText, p.Identity.Program);
         }
     }
 }

@@ -10,5 +10,5 @@ public interface ISnapshotCollector
     string Name { get; }
 
     /// <summary>Writes into this collection's fresh factory; nothing here outlives the scrape.</summary>
-    void Update(ScrapeSnapshot snapshot, IMetricFactory metrics);
+    void Update(ScrapeSnapshot snapshot, MetricWriter metrics);
 }

@@ -14,13 +14,13 @@ public sealed class ListenQueueCollector : ISnapshotCollector
 
     private readonly record struct Key(SocketFamily Family, InetAddress Address, ushort Port, string Program);
 
-    public void Update(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         SocketData.ThrowIfUnavailable(snapshot);
         string[] labels = ["protocol", "family", "address", "port", "program"];
-        Gauge length = metrics.CreateGauge("socket_listen_queue_length",
+        BudgetedGauge length = metrics.Gauge("socket_listen_queue_length",
             "Connections waiting in the accept queue of a listening address:port (summed over SO_REUSEPORT sockets).", labels);
-        Gauge limit = metrics.CreateGauge("socket_listen_queue_limit",
+        BudgetedGauge limit = metrics.Gauge("socket_listen_queue_limit",
             "Backlog (maximum accept queue) of a listening address:port (summed over SO_REUSEPORT sockets). " +
             "Absent when the socket table came from /proc/net, which does not show the backlog.", labels);
 
@@ -54,9 +54,9 @@ public sealed class ListenQueueCollector : ISnapshotCollector
         {
             string[] values = ["tcp", Labels.Family(key.Family), SocketData.AddressText(addresses, key.Address, key.Family),
                 Labels.Port(key.Port), key.Program];
-            length.WithLabels(values).Set(q.Length);
+            length.Add(q.Length, values);
             if (q.LimitKnown)
-                limit.WithLabels(values).Set(q.Limit);
+                limit.Add(q.Limit, values);
         }
     }
 

@@ -10,10 +10,10 @@ public sealed class ListeningCollector : ISnapshotCollector
 
     private readonly record struct Key(SocketProtocol Protocol, SocketFamily Family, InetAddress Address, ushort Port, int Process);
 
-    public void Update(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         SocketData.ThrowIfUnavailable(snapshot);
-        Gauge listening = metrics.CreateGauge("socket_listening",
+        BudgetedGauge listening = metrics.Gauge("socket_listening",
             "Listening TCP sockets and bound, unconnected UDP sockets a process holds on an address:port " +
             "(several with SO_REUSEPORT). pid and program are empty when no visible process holds the socket.",
             ["protocol", "family", "address", "port", "pid", "program"]);
@@ -36,9 +36,9 @@ public sealed class ListeningCollector : ISnapshotCollector
         var addresses = new Dictionary<(InetAddress, SocketFamily), string>();
         foreach ((Key key, int count) in counts)
         {
-            listening.WithLabels(
+            listening.Add(count, 
                 Labels.Protocol(key.Protocol), Labels.Family(key.Family), SocketData.AddressText(addresses, key.Address, key.Family),
-                Labels.Port(key.Port), Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process)).Set(count);
+                Labels.Port(key.Port), Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process));
         }
     }
 

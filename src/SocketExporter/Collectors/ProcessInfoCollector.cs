@@ -12,16 +12,16 @@ public sealed class ProcessInfoCollector : ISnapshotCollector
 {
     public string Name => "process_info";
 
-    public void Update(ScrapeSnapshot snapshot, IMetricFactory metrics)
+    public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         ProcessData.ThrowIfUnavailable(snapshot);
-        Gauge info = metrics.CreateGauge("socket_process_info",
+        BudgetedGauge info = metrics.Gauge("socket_process_info",
             "Identity of a process that holds descriptors (1 per process): program is the kernel's comm, user the effective user.",
             ["pid", "program", "user"]);
         foreach (ProcessEntry p in snapshot.Processes)
         {
             if (ProcessData.IsExported(p))
-                info.WithLabels(p.Identity.PidText, p.Identity.Program, p.Identity.User).Set(1);
+                info.Add(1, p.Identity.PidText, p.Identity.Program, p.Identity.User);
         }
     }
 }

@@ -10,7 +10,8 @@ namespace SocketExporter.Scraping;
 /// overlapping scrapes share one snapshot. Every collection fills a new registry: stale pids and ports
 /// vanish with the old registry, so there is nothing to remove.
 /// </summary>
-public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner runner, BuildInfo build, ILogger<ScrapeCoordinator> logger)
+public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner runner, BuildInfo build, MetricOptions metricOptions,
+    ILogger<ScrapeCoordinator> logger)
 {
     /// <summary>A collection is abandoned (and the scrape answered 503) after this long, whatever the client allows.</summary>
     public static readonly TimeSpan MaximumCollectionTime = TimeSpan.FromSeconds(60);
@@ -50,8 +51,9 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
 
         CollectorRegistry registry = Metrics.NewCustomRegistry();
         IMetricFactory factory = Metrics.WithCustomRegistry(registry);
-        runner.Run(snapshot, factory);
-        ExporterHealth.Write(snapshot, factory, build);
+        var budget = new SeriesBudget(metricOptions.MaxSeries);
+        runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels), factory);
+        ExporterHealth.Write(snapshot, factory, build, budget);
         var result = new ScrapeResult(registry, snapshot, null, DateTime.UtcNow);
         Latest = result;
         return result;

@@ -1,0 +1,13 @@
+namespace SocketExporter.Collectors;
+
+/// <summary>Cardinality controls applied to every collector's series.</summary>
+public sealed record MetricOptions
+{
+    public const int DefaultMaxSeries = 50_000;
+
+    /// <summary>Series per scrape past which the rest fold into overflow series (--metrics.max-series).</summary>
+    public int MaxSeries { get; init; } = DefaultMaxSeries;
+
+    /// <summary>Labels removed from every series, their values summed (e.g. pid, with --metrics.drop-pid).</summary>
+    public ISet<string> DroppedLabels { get; init; } = new HashSet<string>();
+}

@@ -1,0 +1,88 @@
+using Prometheus;
+
+namespace SocketExporter.Collectors;
+
+/// <summary>How many series one scrape may hold, and what was folded away because of it.</summary>
+public sealed class SeriesBudget(int limit)
+{
+    public int Limit { get; } = limit;
+    public int Used { get; private set; }
+    public int Dropped { get; private set; }
+
+    internal bool TryTake()
+    {
+        if (Used >= Limit) { Dropped++; return false; }
+        Used++;
+        return true;
+    }
+}
+
+/// <summary>
+/// What collectors write through: gauges whose children respect the scrape's series budget and the
+/// label-dropping options. Values are added (Inc) into a fresh registry, so a series written once equals
+/// Set, and series that coincide after dropping a label (pid) are summed.
+/// </summary>
+public sealed class MetricWriter(IMetricFactory factory, SeriesBudget budget, ISet<string> droppedLabels)
+{
+    public const string OverflowValue = "overflow";
+
+    public SeriesBudget Budget => budget;
+
+    public BudgetedGauge Gauge(string name, string help, string[] labelNames)
+    {
+        int[] keep = Enumerable.Range(0, labelNames.Length).Where(i => !droppedLabels.Contains(labelNames[i])).ToArray();
+        string[] kept = keep.Select(i => labelNames[i]).ToArray();
+        return new BudgetedGauge(factory.CreateGauge(name, help, kept), budget, keep.Length == labelNames.Length ? null : keep);
+    }
+}
+
+/// <summary>A gauge family of one scrape. Past the budget, further series fold into one series whose
+/// labels all read "overflow", and the budget counts them.</summary>
+public sealed class BudgetedGauge
+{
+    private readonly Gauge _gauge;
+    private readonly SeriesBudget _budget;
+    private readonly int[]? _keep;
+    private readonly Dictionary<LabelKey, Gauge.Child> _children = new();
+    private Gauge.Child? _overflow;
+
+    internal BudgetedGauge(Gauge gauge, SeriesBudget budget, int[]? keep)
+    {
+        _gauge = gauge;
+        _budget = budget;
+        _keep = keep;
+    }
+
+    public void Add(double value, params string[] labelValues)
+    {
+        string[] values = _keep is null ? labelValues : Array.ConvertAll(_keep, i => labelValues[i]);
+        var key = new LabelKey(values);
+        if (!_children.TryGetValue(key, out Gauge.Child? child))
+        {
+            if (!_budget.TryTake())
+            {
+                _overflow ??= _gauge.WithLabels(Enumerable.Repeat(MetricWriter.OverflowValue, values.Length).ToArray());
+                _overflow.Inc(value);
+                return;
+            }
+            _children[key] = child = _gauge.WithLabels(values);
+        }
+        child.Inc(value);
+    }
+
+    private readonly struct LabelKey(string[] values) : IEquatable<LabelKey>
+    {
+        private readonly string[] _values = values;
+
+        public bool Equals(LabelKey other) => _values.AsSpan().SequenceEqual(other._values);
+
+        public override bool Equals(object? obj) => obj is LabelKey k && Equals(k);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            foreach (string v in _values) hash.Add(v);
+            return hash.ToHashCode();
+        }
+    }
+}

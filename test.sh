@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of SocketExporter: installs the tools the tests compare against (ss, lsof, fuser,
+# promtool and a Prometheus server, python3 for the socket-holding helper), builds, runs all xunit tests.
+# Needs root: the tests read every process's /proc, mount tmpfs, and make network namespaces.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(iproute2 lsof psmisc prometheus python3 curl util-linux procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # --no-install-recommends: the prometheus package would otherwise pull in node-exporter and friends.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+dotnet build SocketExporter.sln -c Release -nologo -v quiet
+log=$(mktemp)
+set +e
+dotnet test SocketExporter.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for whoever reads the log: "N passed, N failed".
+awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log" | tr -d ','
+rm -f "$log"
+exit "$status"
