@@ -76,6 +76,7 @@ public static class Program
 
         var snapshotOptions = new SnapshotOptions { ProcfsPath = options.ProcfsPath, ProcNetOnly = options.ProcNetOnly };
         builder.Services.AddSingleton(build);
+        builder.Services.AddSingleton(options.Metrics);
         builder.Services.AddSingleton(new SnapshotBuilder(snapshotOptions));
         builder.Services.AddSingleton(sp => new CollectorRunner(collectors, sp.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Collectors")));
         builder.Services.AddSingleton<ScrapeCoordinator>();

@@ -45,15 +45,21 @@ public sealed class SnapshotBuilder
 
     public ScrapeSnapshot Build(CancellationToken cancellation)
     {
-        var clock = Stopwatch.StartNew();
+        // The socket dump (mostly kernel time walking the socket hash tables) and the /proc walk are
+        // independent: run them on two threads, then join on the inode.
         var sockets = new List<SocketEntry>(_lastSocketCount + _lastSocketCount / 4);
-        List<SocketTableStatus> tables = _socketTables.Read(sockets);
-        Deduplicate(sockets);
-        double socketSeconds = clock.Elapsed.TotalSeconds;
-        cancellation.ThrowIfCancellationRequested();
+        double socketSeconds = 0;
+        Task<List<SocketTableStatus>> socketRead = Task.Factory.StartNew(() =>
+        {
+            var socketClock = Stopwatch.StartNew();
+            List<SocketTableStatus> result = _socketTables.Read(sockets);
+            Deduplicate(sockets);
+            socketSeconds = socketClock.Elapsed.TotalSeconds;
+            return result;
+        }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
 
-        clock.Restart();
-        var owners = new SocketOwnerIndex(sockets.Count);
+        var clock = Stopwatch.StartNew();
+        var owners = new SocketOwnerIndex(_lastSocketCount);
         var processes = new List<ProcessEntry>(_lastProcessCount + 16);
         var devices = new List<DeviceHold>();
         int unreadable = 0, failed = 0;
@@ -69,7 +75,12 @@ public sealed class SnapshotBuilder
                 processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
             foreach (int pid in pids)
             {
-                cancellation.ThrowIfCancellationRequested();
+                if (cancellation.IsCancellationRequested)
+                {
+                    // The socket thread uses this builder's buffers: let it finish before anyone builds again.
+                    ((IAsyncResult)socketRead).AsyncWaitHandle.WaitOne();
+                    cancellation.ThrowIfCancellationRequested();
+                }
                 switch (ReadProcess(procRoot, pid, processes, owners, devices))
                 {
                     case FdWalkStatus.Denied: unreadable++; break;
@@ -78,6 +89,8 @@ public sealed class SnapshotBuilder
             }
         }
         _identities.Rotate();
+        double processSeconds = clock.Elapsed.TotalSeconds;
+        List<SocketTableStatus> tables = socketRead.GetAwaiter().GetResult();
         _lastSocketCount = sockets.Count;
         _lastProcessCount = processes.Count;
 
@@ -92,7 +105,7 @@ public sealed class SnapshotBuilder
             UnreadableProcesses = unreadable,
             FailedProcesses = failed,
             SocketReadSeconds = socketSeconds,
-            ProcessReadSeconds = clock.Elapsed.TotalSeconds,
+            ProcessReadSeconds = processSeconds,
         };
     }
 

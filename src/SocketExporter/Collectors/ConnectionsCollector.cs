@@ -12,7 +12,17 @@ public sealed class ConnectionsCollector : ISnapshotCollector
 {
     public string Name => "connections";
 
-    private readonly record struct Key(SocketProtocol Protocol, SocketState State, bool Inbound, ushort Port, int Process);
+    // Packed into one ulong so the per-socket dictionary work hashes a single word:
+    // process index + 1 (bits 0-31), port (32-47), state (48-55), inbound (56), protocol is UDP (57).
+    private readonly record struct Key(SocketProtocol Protocol, SocketState State, bool Inbound, ushort Port, int Process)
+    {
+        public ulong Pack() => (uint)(Process + 1) | ((ulong)Port << 32) | ((ulong)State << 48)
+            | (Inbound ? 1UL << 56 : 0) | (Protocol == SocketProtocol.Udp ? 1UL << 57 : 0);
+
+        public static Key Unpack(ulong v) => new(
+            (v & (1UL << 57)) != 0 ? SocketProtocol.Udp : SocketProtocol.Tcp, (SocketState)(byte)(v >> 48),
+            (v & (1UL << 56)) != 0, (ushort)(v >> 32), (int)(uint)v - 1);
+    }
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
@@ -23,10 +33,10 @@ public sealed class ConnectionsCollector : ISnapshotCollector
             ["protocol", "state", "direction", "port", "pid", "program"]);
         BudgetedGauge queued = metrics.Gauge("socket_queued_bytes",
             "Bytes in the receive queue (not yet read by the process) and send queue (not yet acknowledged by the peer) " +
-            "of those connections: netstat's Recv-Q and Send-Q.",
+            "of those connections: netstat's Recv-Q and Send-Q. Present only for connection groups with bytes queued in either direction.",
             ["protocol", "queue", "direction", "port", "pid", "program"]);
 
-        var groups = new Dictionary<Key, (int Count, long Receive, long Send)>();
+        var groups = new Dictionary<ulong, (int Count, long Receive, long Send)>(snapshot.Sockets.Count / 4);
         foreach (SocketEntry s in snapshot.Sockets)
         {
             if (s.IsListening || (s.Protocol == SocketProtocol.Udp && s.RemotePort == 0))
@@ -43,19 +53,25 @@ public sealed class ConnectionsCollector : ISnapshotCollector
                 Add(groups, new Key(s.Protocol, s.State, inbound, port, -1), s);
         }
 
-        var queueTotals = new Dictionary<Key, (long Receive, long Send)>();
-        foreach ((Key key, var g) in groups)
+        var queueTotals = new Dictionary<ulong, (long Receive, long Send)>(groups.Count);
+        foreach ((ulong packed, var g) in groups)
         {
+            Key key = Key.Unpack(packed);
             string protocol = Labels.Protocol(key.Protocol), direction = key.Inbound ? Labels.Inbound : Labels.Outbound;
             string port = Labels.Port(key.Port), pid = Labels.Pid(snapshot, key.Process), program = Labels.Program(snapshot, key.Process);
             connections.Add(g.Count, protocol, SocketStateNames.LabelValue(key.State), direction, port, pid, program);
             // Queues are summed over states: the state is already in socket_connections.
-            Key stateless = key with { State = 0 };
+            ulong stateless = (key with { State = 0 }).Pack();
             queueTotals.TryGetValue(stateless, out var t);
             queueTotals[stateless] = (t.Receive + g.Receive, t.Send + g.Send);
         }
-        foreach ((Key key, var t) in queueTotals)
+        foreach ((ulong packed, var t) in queueTotals)
         {
+            // Idle connections queue nothing: exporting two zeros per connection group would double the series
+            // for no information. socket_connections already says the connections exist.
+            if (t.Receive == 0 && t.Send == 0)
+                continue;
+            Key key = Key.Unpack(packed);
             string protocol = Labels.Protocol(key.Protocol), direction = key.Inbound ? Labels.Inbound : Labels.Outbound;
             string port = Labels.Port(key.Port), pid = Labels.Pid(snapshot, key.Process), program = Labels.Program(snapshot, key.Process);
             queued.Add(t.Receive, protocol, "receive", direction, port, pid, program);
@@ -63,9 +79,9 @@ public sealed class ConnectionsCollector : ISnapshotCollector
         }
     }
 
-    private static void Add(Dictionary<Key, (int Count, long Receive, long Send)> groups, Key key, in SocketEntry s)
+    private static void Add(Dictionary<ulong, (int Count, long Receive, long Send)> groups, Key key, in SocketEntry s)
     {
-        groups.TryGetValue(key, out var g);
-        groups[key] = (g.Count + 1, g.Receive + s.ReceiveQueue, g.Send + s.SendQueue);
+        ref var g = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(groups, key.Pack(), out _);
+        g = (g.Count + 1, g.Receive + s.ReceiveQueue, g.Send + s.SendQueue);
     }
 }

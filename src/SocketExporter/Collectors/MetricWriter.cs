@@ -53,22 +53,34 @@ public sealed class BudgetedGauge
         _keep = keep;
     }
 
+    /// <summary>Adds to a series. Collectors aggregate first, so without dropped labels every call is a new
+    /// series and needs no lookup; with dropped labels, calls that coincide are summed.</summary>
     public void Add(double value, params string[] labelValues)
     {
+        if (_keep is null)
+        {
+            if (_budget.TryTake())
+                _gauge.WithLabels(labelValues).Inc(value);
+            else
+                Overflow(labelValues.Length).Inc(value);
+            return;
+        }
         string[] values = _keep is null ? labelValues : Array.ConvertAll(_keep, i => labelValues[i]);
         var key = new LabelKey(values);
         if (!_children.TryGetValue(key, out Gauge.Child? child))
         {
             if (!_budget.TryTake())
             {
-                _overflow ??= _gauge.WithLabels(Enumerable.Repeat(MetricWriter.OverflowValue, values.Length).ToArray());
-                _overflow.Inc(value);
+                Overflow(values.Length).Inc(value);
                 return;
             }
             _children[key] = child = _gauge.WithLabels(values);
         }
         child.Inc(value);
     }
+
+    private Gauge.Child Overflow(int labelCount) =>
+        _overflow ??= _gauge.WithLabels(Enumerable.Repeat(MetricWriter.OverflowValue, labelCount).ToArray());
 
     private readonly struct LabelKey(string[] values) : IEquatable<LabelKey>
     {

@@ -27,6 +27,10 @@ public static class CommandLine
                                        Path under which to expose metrics.
           --path.procfs="/proc"        procfs mount point (e.g. /host/proc in a container).
           --socket.source=auto         auto: sock_diag netlink, falling back to /proc/net per table; procfs: /proc/net only.
+          --metrics.max-series={MetricOptions.DefaultMaxSeries}
+                                       Series per scrape past which the rest fold into "overflow" series
+                                       (counted in socket_exporter_series_dropped).
+          --metrics.drop-pid           Leave the pid label out; series are summed per program.
           --log.level=info             One of: debug, info, warn, error.
           --log.format=logfmt          One of: logfmt, json.
           --[no-]collector.NAME        Enable or disable a collector. Collectors (all enabled by default):
@@ -85,6 +89,17 @@ public static class CommandLine
                             var v => throw new UsageException($"--socket.source must be auto or procfs, not '{v}'"),
                         },
                     };
+                    break;
+                case "metrics.max-series":
+                    string max = Value();
+                    if (!int.TryParse(max, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int maxSeries)
+                        || maxSeries < 1)
+                        throw new UsageException($"--metrics.max-series must be a whole number of at least 1, not '{max}'");
+                    options = options with { Metrics = options.Metrics with { MaxSeries = maxSeries } };
+                    break;
+                case "metrics.drop-pid":
+                    if (inline is not null) throw new UsageException("--metrics.drop-pid takes no value");
+                    options = options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string> { "pid" } } };
                     break;
                 case "log.level":
                     options = options with

@@ -19,7 +19,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     private readonly object _gate = new();
     private Task<ScrapeResult>? _inFlight;
 
-    /// <summary>The last successful result, for the landing page; never triggers a collection.</summary>
+    /// <summary>The last successful result without its registry (the landing page needs only the snapshot).</summary>
     public ScrapeResult? Latest { get; private set; }
 
     public Task<ScrapeResult> CollectAsync()
@@ -55,7 +55,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels), factory);
         ExporterHealth.Write(snapshot, factory, build, budget);
         var result = new ScrapeResult(registry, snapshot, null, DateTime.UtcNow);
-        Latest = result;
+        Latest = result with { Registry = null };
         return result;
     }
 
