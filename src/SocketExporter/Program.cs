@@ -15,8 +15,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        IReadOnlyList<ISnapshotCollector> all = CollectorList.All();
-        string[] names = all.Select(c => c.Name).ToArray();
+        string[] names = CollectorList.All(DeviceFilter.Default).Select(c => c.Name).ToArray();
         ExporterOptions options;
         try
         {
@@ -40,6 +39,7 @@ public static class Program
             return 0;
         }
 
+        IReadOnlyList<ISnapshotCollector> all = CollectorList.All(options.Devices);
         WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Program");
         try

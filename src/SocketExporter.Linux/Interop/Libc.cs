@@ -141,6 +141,22 @@ internal static unsafe partial class Libc
         return SetSockOptRaw(fd, Constants.SOL_SOCKET, Constants.SO_RCVTIMEO, tv, 16) < 0 ? Marshal.GetLastPInvokeError() : 0;
     }
 
+    private const int AT_FDCWD = -100;
+
+    [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true)]
+    private static partial int StatxCwdRaw(int dirFd, byte* path, int flags, uint mask, StatxBuffer* buf);
+
+    /// <summary>statx of an absolute path, not following a final symlink.</summary>
+    internal static int StatxNoFollow(ReadOnlySpan<byte> absolutePathZ, out StatxBuffer result)
+    {
+        fixed (byte* p = absolutePathZ)
+        fixed (StatxBuffer* r = &result)
+        {
+            return StatxCwdRaw(AT_FDCWD, p, Constants.AT_SYMLINK_NOFOLLOW | Constants.AT_STATX_DONT_SYNC,
+                Constants.STATX_TYPE, r) < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+
     internal static int Statx(SafeFd dirFd, ReadOnlySpan<byte> pathZ, int flags, uint mask, out StatxBuffer result)
     {
         fixed (byte* p = pathZ)

@@ -14,6 +14,9 @@ public sealed class ScrapeSnapshot
     public required SocketOwnerIndex Owners { get; init; }
     public IReadOnlyList<DeviceHold> DeviceHolds { get; init; } = [];
 
+    /// <summary>Host paths of device nodes by device number (only the devices that are held).</summary>
+    public IReadOnlyDictionary<DeviceNumber, string> DeviceNames { get; init; } = new Dictionary<DeviceNumber, string>();
+
     /// <summary>Why no process could be read at all (the proc root is missing or unreadable); null when it was read.</summary>
     public string? ProcessError { get; init; }
 

@@ -33,6 +33,7 @@ public sealed class SnapshotBuilder
     private readonly UserDirectory _users;
     private readonly SocketTableReader _socketTables;
     private readonly byte[] _procRootZ;
+    private readonly DeviceNodeIndex _deviceNodes;
     private int _lastSocketCount = 256, _lastProcessCount = 64;
 
     public SnapshotBuilder(SnapshotOptions options)
@@ -41,6 +42,7 @@ public sealed class SnapshotBuilder
         _users = new UserDirectory(options.ProcfsPath, _files);
         _socketTables = new SocketTableReader(options.ProcfsPath, _files) { ProcNetOnly = options.ProcNetOnly };
         _procRootZ = PathBytes.ToNulTerminated(options.ProcfsPath);
+        _deviceNodes = new DeviceNodeIndex(options.ProcfsPath);
     }
 
     public ScrapeSnapshot Build(CancellationToken cancellation)
@@ -101,6 +103,8 @@ public sealed class SnapshotBuilder
             Processes = processes,
             Owners = owners,
             DeviceHolds = devices,
+            DeviceNames = devices.Count == 0 ? new Dictionary<DeviceNumber, string>()
+                : _deviceNodes.Resolve(devices.Select(d => d.Device)),
             ProcessError = processError,
             UnreadableProcesses = unreadable,
             FailedProcesses = failed,

@@ -3,12 +3,13 @@ namespace SocketExporter.Collectors;
 /// <summary>Every collector, in one explicit list (no reflection): the source of --collector.NAME flags.</summary>
 public static class CollectorList
 {
-    public static IReadOnlyList<ISnapshotCollector> All() =>
+    public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices) =>
     [
         new ListeningCollector(),
         new ListenQueueCollector(),
         new ConnectionsCollector(),
         new ProcessInfoCollector(),
         new FdsCollector(),
+        new DevicesCollector(devices),
     ];
 }

@@ -15,6 +15,8 @@ internal static class Labels
 
     public static string Port(ushort port) => PortTexts[port];
 
+    public static string Number(uint value) => value <= ushort.MaxValue ? PortTexts[value] : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>"" for a socket no visible process holds (TIME_WAIT, or a hidden process).</summary>
     public static string Pid(ScrapeSnapshot snapshot, int processIndex) =>
         processIndex < 0 ? "" : snapshot.Processes[processIndex].Identity.PidText;

@@ -31,6 +31,10 @@ public static class CommandLine
                                        Series per scrape past which the rest fold into "overflow" series
                                        (counted in socket_exporter_series_dropped).
           --metrics.drop-pid           Leave the pid label out; series are summed per program.
+          --collector.devices.include=".*"
+                                       Regex of device paths to report in socket_device_fds.
+          --collector.devices.exclude="{DeviceFilter.DefaultExcludePattern}"
+                                       Regex of device paths to leave out (devices every process holds).
           --log.level=info             One of: debug, info, warn, error.
           --log.format=logfmt          One of: logfmt, json.
           --[no-]collector.NAME        Enable or disable a collector. Collectors (all enabled by default):
@@ -50,6 +54,27 @@ public static class CommandLine
             int eq = arg.IndexOf('=');
             string name = eq < 0 ? arg[2..] : arg[2..eq];
             string? inline = eq < 0 ? null : arg[(eq + 1)..];
+
+            if (name is "collector.devices.include" or "collector.devices.exclude")
+            {
+                string pattern = Value();
+                System.Text.RegularExpressions.Regex regex;
+                try
+                {
+                    regex = DeviceFilter.Compile(pattern);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new UsageException($"--{name}: '{pattern}' is not a valid regular expression: {e.Message}");
+                }
+                options = options with
+                {
+                    Devices = name.EndsWith("include", StringComparison.Ordinal)
+                        ? options.Devices with { Include = regex }
+                        : options.Devices with { Exclude = regex },
+                };
+                continue;
+            }
 
             if (name.StartsWith("collector.", StringComparison.Ordinal) || name.StartsWith("no-collector.", StringComparison.Ordinal))
             {

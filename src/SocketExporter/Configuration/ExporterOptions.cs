@@ -14,6 +14,7 @@ public sealed record ExporterOptions
     public string ProcfsPath { get; init; } = "/proc";
     public bool ProcNetOnly { get; init; }
     public Collectors.MetricOptions Metrics { get; init; } = new();
+    public Collectors.DeviceFilter Devices { get; init; } = Collectors.DeviceFilter.Default;
     public HashSet<string> DisabledCollectors { get; init; } = [];
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
     public LogFormat LogFormat { get; init; } = LogFormat.Logfmt;
