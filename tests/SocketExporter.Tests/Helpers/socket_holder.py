@@ -2,7 +2,7 @@
 """Opens a known set of sockets and descriptors for the integration tests, prints one JSON line
 describing them (ports, pids), then holds everything until its stdin closes.
 
-Usage: socket_holder.py SCENARIO   (scenarios: core, fds)
+Usage: socket_holder.py core | socket_holder.py fds WORKDIR
 Everything stays on loopback. Forked children exit when the parent's stdin closes (they poll getppid)."""
 import json, os, select, socket, sys, time
 
@@ -69,9 +69,30 @@ def core():
     out["child_pid"] = fork_holder()
     return keep, out
 
+def fds(workdir):
+    """A known set of descriptors: 2 regular files, a pipe pair, a TCP listener and a unix socketpair,
+    an eventfd and an epoll, a directory, /dev/null, and /dev/kmsg opened through a second node (mknod)."""
+    import select as sel
+    keep, out = [], {"pid": os.getpid()}
+    for name in ("a.txt", "b.txt"):
+        keep.append(open(os.path.join(workdir, name), "w"))
+    r, w = os.pipe(); keep += [r, w]
+    keep.append(listen_tcp("127.0.0.1"))
+    keep += list(socket.socketpair())
+    keep.append(os.eventfd(0))
+    keep.append(sel.epoll())
+    keep.append(os.open(workdir, os.O_RDONLY | os.O_DIRECTORY))
+    keep.append(os.open("/dev/null", os.O_RDONLY))
+    st = os.stat("/dev/kmsg")
+    node = os.path.join(workdir, "kmsg-alias")
+    os.mknod(node, 0o600 | 0o020000, st.st_rdev)   # S_IFCHR, same major:minor as /dev/kmsg
+    keep.append(os.open(node, os.O_RDONLY | os.O_NONBLOCK))
+    out["kmsg_major"], out["kmsg_minor"] = os.major(st.st_rdev), os.minor(st.st_rdev)
+    return keep, out
+
 def main():
     scenario = sys.argv[1]
-    keep, out = {"core": core}[scenario]()
+    keep, out = {"core": core, "fds": lambda: fds(sys.argv[2])}[scenario]()
     print(json.dumps(out), flush=True)
     # Hold until the test closes our stdin.
     while True:

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SocketExporter.Tests.Dashboards;
+using SocketExporter.Tests.Infrastructure;
+
+namespace SocketExporter.Tests.Integration;
+
+/// <summary>
+/// A real Prometheus (Debian's package) scrapes the real exporter; every dashboard panel's query must then
+/// return data. The test creates what the panels need: listeners with a backlog and unaccepted connections,
+/// a CLOSE_WAIT socket, a held device.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class PrometheusEndToEndTests : IDisposable
+{
+    private readonly string _workdir = Directory.CreateTempSubdirectory("socket-exporter-e2e-").FullName;
+
+    [Fact]
+    public void EveryDashboardQuery_AgainstRealPrometheus_ReturnsData()
+    {
+        using HolderProcess core = HolderProcess.Start("core");
+        using HolderProcess fds = HolderProcess.Start("fds", _workdir);
+        using ExporterProcess exporter = ExporterProcess.Start();
+        using PrometheusServer prometheus = PrometheusServer.Start(_workdir, exporter.Port);
+        string instance = $"127.0.0.1:{exporter.Port}";
+
+        prometheus.WaitForSeries($"count(socket_listening{{instance=\"{instance}\"}})", minimumSamples: 3);
+
+        var variables = DashboardQueries.Variables(job: "socket-exporter", instance: instance.Replace(".", "\\\\."),
+            program: "python3", pid: $"{core.Pid}|{fds.Pid}");
+        IReadOnlyList<DashboardQuery> queries = DashboardQueries.All(RepoPaths.Root);
+        Assert.True(queries.Count >= 20, $"only {queries.Count} dashboard queries found");
+        var failures = new List<string>();
+        foreach (DashboardQuery q in queries)
+        {
+            string expr = q.Resolve(variables);
+            (bool ok, int results, string detail) = prometheus.Query(expr);
+            if (!ok || results == 0)
+                failures.Add($"{q.Dashboard} / {q.PanelTitle}: {(ok ? "empty result" : detail)}\n    {expr}");
+        }
+        Assert.True(failures.Count == 0, $"{failures.Count} of {queries.Count} panel queries failed:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task PromtoolCheckMetrics_OnRealScrape_ReportsNoProblems()
+    {
+        using HolderProcess core = HolderProcess.Start("core");
+        using ExporterProcess exporter = ExporterProcess.Start();
+        string body = exporter.Scrape();
+        Assert.Contains("socket_listening{", body);
+
+        var info = new ProcessStartInfo("promtool") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("check");
+        info.ArgumentList.Add("metrics");
+        using Process promtool = Process.Start(info)!;
+        Task<string> stdout = promtool.StandardOutput.ReadToEndAsync(), stderr = promtool.StandardError.ReadToEndAsync();
+        await promtool.StandardInput.WriteAsync(body);
+        promtool.StandardInput.Close();
+        await promtool.WaitForExitAsync(new CancellationTokenSource(30_000).Token);
+        Assert.True(promtool.ExitCode == 0, $"promtool check metrics: {await stdout}{await stderr}");
+    }
+
+    public void Dispose() => Directory.Delete(_workdir, recursive: true);
+}
+
+/// <summary>Debian's prometheus on a loopback port, scraping one target every second, with its own data directory.</summary>
+public sealed class PrometheusServer : IDisposable
+{
+    private readonly Process _process;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    public string BaseUrl { get; }
+
+    private PrometheusServer(Process process, string baseUrl)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+    }
+
+    public static PrometheusServer Start(string workdir, int targetPort)
+    {
+        string config = Path.Combine(workdir, "prometheus.yml");
+        File.WriteAllText(config, $"""
+            global:
+              scrape_interval: 1s
+              scrape_timeout: 1s
+              evaluation_interval: 1s
+            scrape_configs:
+              - job_name: socket-exporter
+                static_configs:
+                  - targets: ['127.0.0.1:{targetPort}']
+            """);
+        int port = ExporterProcess.FreePort();
+        var info = new ProcessStartInfo("prometheus") { RedirectStandardError = true, RedirectStandardOutput = true };
+        info.ArgumentList.Add("--config.file=" + config);
+        info.ArgumentList.Add("--storage.tsdb.path=" + Path.Combine(workdir, "data"));
+        info.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
+        Process process = Process.Start(info) ?? throw new InvalidOperationException("prometheus did not start");
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        var server = new PrometheusServer(process, $"http://127.0.0.1:{port}");
+        server.WaitReady();
+        return server;
+    }
+
+    private void WaitReady()
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"prometheus exited with {_process.ExitCode}");
+            try { if (_http.GetAsync(BaseUrl + "/-/ready").Result.IsSuccessStatusCode) return; }
+            catch (AggregateException) { }
+            Thread.Sleep(200);
+        }
+        throw new TimeoutException("prometheus not ready within 60 s");
+    }
+
+    /// <summary>Waits until a range query over the last minute has at least <paramref name="minimumSamples"/> points.</summary>
+    public void WaitForSeries(string expr, int minimumSamples)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            (bool ok, int results, _) = Query($"count_over_time(({expr})[1m:1s]) >= {minimumSamples}");
+            if (ok && results > 0) return;
+            Thread.Sleep(500);
+        }
+        throw new TimeoutException($"no {minimumSamples} samples of {expr} within 90 s");
+    }
+
+    public (bool Ok, int Results, string Detail) Query(string expr)
+    {
+        HttpResponseMessage response = _http.GetAsync(BaseUrl + "/api/v1/query?query=" + Uri.EscapeDataString(expr)).Result;
+        string body = response.Content.ReadAsStringAsync().Result;
+        using JsonDocument doc = JsonDocument.Parse(body);
+        JsonElement root = doc.RootElement;
+        if (root.GetProperty("status").GetString() != "success")
+            return (false, 0, root.TryGetProperty("error", out JsonElement e) ? e.GetString() ?? body : body);
+        JsonElement result = root.GetProperty("data").GetProperty("result");
+        int count = result.ValueKind == JsonValueKind.Array ? result.GetArrayLength() : 1;
+        return (true, count, "");
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit(10_000);
+        }
+        _process.Dispose();
+        _http.Dispose();
+    }
+}
