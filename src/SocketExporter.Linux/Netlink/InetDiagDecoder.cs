@@ -5,7 +5,7 @@ using SocketExporter.Linux.Snapshot;
 namespace SocketExporter.Linux.Netlink;
 
 /// <summary>Decodes one inet_diag_msg payload (include/uapi/linux/inet_diag.h) into a <see cref="SocketEntry"/>.</summary>
-public static class InetDiagDecoder
+public sealed class InetDiagDecoder : IDiagDecoder<SocketEntry>
 {
     // struct inet_diag_msg offsets: family 0, state 1, timer 2, retrans 3, inet_diag_sockid 4..52
     // (sport 4 and dport 6 big-endian, src 8..24, dst 24..40, if 40, cookie 44), expires 52,

@@ -49,10 +49,25 @@ public sealed class SockDiagClient : IDisposable
     /// <summary>Dumps every socket of one protocol and family into <paramref name="sink"/>, reading to NLMSG_DONE.</summary>
     public DumpResult DumpInet(SocketFamily family, SocketProtocol protocol, List<SocketEntry> sink, uint states = NetlinkConstants.AllStates)
     {
-        int before = sink.Count;
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[SockDiagRequest.InetLength];
         SockDiagRequest.WriteInetDump(request, family, protocol, states, sequence);
+        return Dump<SocketEntry, InetDiagDecoder>(request, protocol, sequence, sink);
+    }
+
+    /// <summary>Dumps every AF_UNIX socket with its name, peer and queues.</summary>
+    public DumpResult DumpUnix(List<UnixSocketEntry> sink)
+    {
+        uint sequence = ++_sequence;
+        Span<byte> request = stackalloc byte[UnixDiagRequest.Length];
+        UnixDiagRequest.WriteDump(request, sequence);
+        return Dump<UnixSocketEntry, UnixDiagDecoder>(request, SocketProtocol.Unix, sequence, sink);
+    }
+
+    private DumpResult Dump<T, TDecoder>(ReadOnlySpan<byte> request, SocketProtocol protocol, uint sequence, List<T> sink)
+        where TDecoder : IDiagDecoder<T>
+    {
+        int before = sink.Count;
         int errno = Libc.Send(_fd, request);
         if (errno != 0)
             return new(0, 0, $"send: {Errno.Describe(errno)}");
@@ -68,7 +83,7 @@ public sealed class SockDiagClient : IDisposable
             if (length > _buffer.Length)
                 return Fail(sink, before, bad, $"recv: a {length}-byte reply did not fit the buffer");
 
-            DumpChunkResult chunk = SockDiagDumpParser.ParseChunk(_buffer.AsSpan(0, length), protocol, sequence, sink);
+            DumpChunkResult chunk = SockDiagDumpParser.ParseChunk<T, TDecoder>(_buffer.AsSpan(0, length), protocol, sequence, sink);
             bad += chunk.BadMessages;
             switch (chunk.Progress)
             {
@@ -83,7 +98,7 @@ public sealed class SockDiagClient : IDisposable
     }
 
     // A failed dump is never half-used: the caller falls back to /proc/net for the whole table.
-    private static DumpResult Fail(List<SocketEntry> sink, int before, int bad, string error)
+    private static DumpResult Fail<T>(List<T> sink, int before, int bad, string error)
     {
         sink.RemoveRange(before, sink.Count - before);
         return new(0, bad, error);

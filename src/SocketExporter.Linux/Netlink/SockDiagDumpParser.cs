@@ -22,10 +22,21 @@ public readonly record struct DumpChunkResult(DumpProgress Progress, int Errno, 
 /// Turns the bytes of a sock_diag dump into socket entries. Pure: the I/O loop in <see cref="SockDiagClient"/>
 /// feeds it each recv() buffer, and tests feed it captured bytes.
 /// </summary>
+/// <summary>Decodes the payload of one SOCK_DIAG_BY_FAMILY reply of a family.</summary>
+public interface IDiagDecoder<T>
+{
+    static abstract bool TryDecode(ReadOnlySpan<byte> payload, SocketProtocol protocol, out T entry);
+}
+
 public static class SockDiagDumpParser
 {
     /// <param name="sequence">Only messages with this sequence number are ours; null accepts any (fixtures).</param>
-    public static DumpChunkResult ParseChunk(ReadOnlySpan<byte> chunk, SocketProtocol protocol, uint? sequence, List<SocketEntry> sink)
+    public static DumpChunkResult ParseChunk(ReadOnlySpan<byte> chunk, SocketProtocol protocol, uint? sequence, List<SocketEntry> sink) =>
+        ParseChunk<SocketEntry, InetDiagDecoder>(chunk, protocol, sequence, sink);
+
+    /// <summary>The same for any sock_diag family: <typeparamref name="TDecoder"/> decodes one message payload.</summary>
+    public static DumpChunkResult ParseChunk<T, TDecoder>(ReadOnlySpan<byte> chunk, SocketProtocol protocol, uint? sequence, List<T> sink)
+        where TDecoder : IDiagDecoder<T>
     {
         var reader = new NetlinkMessageReader(chunk);
         int bad = 0;
@@ -42,7 +53,7 @@ public static class SockDiagDumpParser
             switch (type)
             {
                 case NetlinkConstants.SOCK_DIAG_BY_FAMILY:
-                    if (InetDiagDecoder.TryDecode(payload, protocol, out SocketEntry entry))
+                    if (TDecoder.TryDecode(payload, protocol, out T entry))
                         sink.Add(entry);
                     else
                         bad++;

@@ -9,6 +9,7 @@ namespace SocketExporter.Linux.Snapshot;
 public sealed class ScrapeSnapshot
 {
     public required IReadOnlyList<SocketEntry> Sockets { get; init; }
+    public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
     public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }
     public required IReadOnlyList<ProcessEntry> Processes { get; init; }
     public required SocketOwnerIndex Owners { get; init; }
@@ -36,10 +37,13 @@ public sealed class ScrapeSnapshot
         get
         {
             foreach (SocketTableStatus t in SocketTables)
-                if (t.Source != SocketSource.None) return false;
+                if (t.Source != SocketSource.None && t.Protocol != SocketProtocol.Unix) return false;
             return true;
         }
     }
+
+    /// <summary>True when the AF_UNIX table could not be read from either source.</summary>
+    public bool UnixSocketsFailed => !SocketTables.Any(t => t.Protocol == SocketProtocol.Unix && t.Source != SocketSource.None);
 
     private HashSet<uint>? _listeningPorts;
 

@@ -34,7 +34,7 @@ public sealed class SnapshotBuilder
     private readonly SocketTableReader _socketTables;
     private readonly byte[] _procRootZ;
     private readonly DeviceNodeIndex _deviceNodes;
-    private int _lastSocketCount = 256, _lastProcessCount = 64;
+    private int _lastSocketCount = 256, _lastProcessCount = 64, _lastUnixCount = 64;
 
     public SnapshotBuilder(SnapshotOptions options)
     {
@@ -50,11 +50,12 @@ public sealed class SnapshotBuilder
         // The socket dump (mostly kernel time walking the socket hash tables) and the /proc walk are
         // independent: run them on two threads, then join on the inode.
         var sockets = new List<SocketEntry>(_lastSocketCount + _lastSocketCount / 4);
+        var unixSockets = new List<UnixSocketEntry>(_lastUnixCount + 16);
         double socketSeconds = 0;
         Task<List<SocketTableStatus>> socketRead = Task.Factory.StartNew(() =>
         {
             var socketClock = Stopwatch.StartNew();
-            List<SocketTableStatus> result = _socketTables.Read(sockets);
+            List<SocketTableStatus> result = _socketTables.Read(sockets, unixSockets);
             Deduplicate(sockets);
             socketSeconds = socketClock.Elapsed.TotalSeconds;
             return result;
@@ -95,10 +96,12 @@ public sealed class SnapshotBuilder
         List<SocketTableStatus> tables = socketRead.GetAwaiter().GetResult();
         _lastSocketCount = sockets.Count;
         _lastProcessCount = processes.Count;
+        _lastUnixCount = unixSockets.Count;
 
         return new ScrapeSnapshot
         {
             Sockets = sockets,
+            UnixSockets = unixSockets,
             SocketTables = tables,
             Processes = processes,
             Owners = owners,

@@ -3,6 +3,7 @@ namespace SocketExporter.Linux.Snapshot;
 /// <summary>Address family, with the kernel's AF_* values.</summary>
 public enum SocketFamily : byte
 {
+    Unix = 1,
     Ipv4 = 2,
     Ipv6 = 10,
 }

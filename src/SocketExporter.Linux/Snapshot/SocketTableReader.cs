@@ -24,7 +24,7 @@ public sealed class SocketTableReader(string procfsPath, ProcFileReader fileRead
     /// <summary>When true, sock_diag is not tried (for comparing the two sources, and for kernels where it misbehaves).</summary>
     public bool ProcNetOnly { get; init; }
 
-    public List<SocketTableStatus> Read(List<SocketEntry> sink)
+    public List<SocketTableStatus> Read(List<SocketEntry> sink, List<UnixSocketEntry> unixSink)
     {
         var statuses = new List<SocketTableStatus>(Tables.Length);
         SockDiagClient? client = null;
@@ -57,8 +57,29 @@ public sealed class SocketTableReader(string procfsPath, ProcFileReader fileRead
                 }
                 statuses.Add(ReadProcNet(protocol, family, file, sink, netlinkError, bad));
             }
+            statuses.Add(ReadUnix(client, openError, unixSink));
         }
         return statuses;
+    }
+
+    private SocketTableStatus ReadUnix(SockDiagClient? client, string? openError, List<UnixSocketEntry> sink)
+    {
+        string? netlinkError = openError;
+        int bad = 0;
+        if (client is not null)
+        {
+            DumpResult dump = client.DumpUnix(sink);
+            if (dump.Succeeded)
+                return new(SocketProtocol.Unix, SocketFamily.Unix, SocketSource.Netlink, dump.Sockets, dump.BadMessages, null, null);
+            netlinkError = dump.Error;
+            bad = dump.BadMessages;
+        }
+        string path = Path.Combine(procfsPath, "net/unix");
+        int errno = fileReader.TryRead(null, path, out ReadOnlySpan<byte> text);
+        if (errno != 0)
+            return new(SocketProtocol.Unix, SocketFamily.Unix, SocketSource.None, 0, bad, netlinkError, $"{path}: {Errno.Describe(errno)}");
+        ProcNetTableResult result = ProcNetUnixParser.Parse(text, sink);
+        return new(SocketProtocol.Unix, SocketFamily.Unix, SocketSource.ProcNet, result.Sockets, bad + result.BadLines, netlinkError, null);
     }
 
     private SocketTableStatus ReadProcNet(SocketProtocol protocol, SocketFamily family, string file, List<SocketEntry> sink,

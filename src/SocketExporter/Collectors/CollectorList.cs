@@ -8,6 +8,7 @@ public static class CollectorList
         new ListeningCollector(),
         new ListenQueueCollector(),
         new ConnectionsCollector(),
+        new UnixConnectionsCollector(),
         new ProcessInfoCollector(),
         new FdsCollector(),
         new DevicesCollector(devices),

@@ -24,16 +24,25 @@ public static class ExporterHealth
             "Sockets with an inode (held by some descriptor) that no visible process holds: hidden processes, or sockets " +
             "that changed during the scrape. Sockets with inode 0 (time_wait, not yet accepted) have no holder by nature and are not counted.",
             ["protocol"]);
-        long tcp = 0, udp = 0;
+        long tcp = 0, udp = 0, unix = 0;
         foreach (SocketEntry s in snapshot.Sockets)
         {
             if (s.Inode == 0 || snapshot.Owners.IsHeld(s.Inode)) continue;
             if (s.Protocol == SocketProtocol.Tcp) tcp++; else udp++;
         }
-        if (!snapshot.SocketsFailed)
+        foreach (UnixSocketEntry s in snapshot.UnixSockets)
+            if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode)) unix++;
+        // Only when the processes were read: otherwise "unattributed" would be every socket, and the
+        // collectors already fail.
+        if (snapshot.ProcessError is null)
         {
-            unattributed.WithLabels("tcp").Set(tcp);
-            unattributed.WithLabels("udp").Set(udp);
+            if (!snapshot.SocketsFailed)
+            {
+                unattributed.WithLabels("tcp").Set(tcp);
+                unattributed.WithLabels("udp").Set(udp);
+            }
+            if (!snapshot.UnixSocketsFailed)
+                unattributed.WithLabels("unix").Set(unix);
         }
 
         Gauge source = metrics.CreateGauge("socket_exporter_socket_source",

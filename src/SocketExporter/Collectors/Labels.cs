@@ -9,9 +9,19 @@ internal static class Labels
 
     private static readonly string[] PortTexts = BuildPortTexts();
 
-    public static string Protocol(SocketProtocol protocol) => protocol == SocketProtocol.Tcp ? "tcp" : "udp";
+    public static string Protocol(SocketProtocol protocol) => protocol switch
+    {
+        SocketProtocol.Tcp => "tcp",
+        SocketProtocol.Udp => "udp",
+        _ => "unix",
+    };
 
-    public static string Family(SocketFamily family) => family == SocketFamily.Ipv4 ? "ipv4" : "ipv6";
+    public static string Family(SocketFamily family) => family switch
+    {
+        SocketFamily.Ipv4 => "ipv4",
+        SocketFamily.Ipv6 => "ipv6",
+        _ => "unix",
+    };
 
     public static string Port(ushort port) => PortTexts[port];
 

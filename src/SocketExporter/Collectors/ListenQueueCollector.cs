@@ -58,6 +58,33 @@ public sealed class ListenQueueCollector : ISnapshotCollector
             if (q.LimitKnown)
                 limit.Add(q.Limit, values);
         }
+
+        // AF_UNIX listeners: unix_diag's RQLEN gives pending connections and backlog (absent from /proc/net/unix).
+        var unixQueues = new Dictionary<(string Name, string Program), (long Length, long Limit)>();
+        foreach (UnixSocketEntry s in snapshot.UnixSockets)
+        {
+            if (!s.IsListening || s.Name is null || !s.QueuesKnown)
+                continue;
+            programs.Clear();
+            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+            {
+                string program = snapshot.Processes[process].Identity.Program;
+                if (!programs.Contains(program))
+                    programs.Add(program);
+            }
+            if (programs.Count == 0)
+                programs.Add("");
+            foreach (string program in programs)
+            {
+                unixQueues.TryGetValue((s.Name, program), out var q);
+                unixQueues[(s.Name, program)] = (q.Length + s.ReceiveQueue, q.Limit + s.SendQueue);
+            }
+        }
+        foreach (((string name, string program), var q) in unixQueues)
+        {
+            length.Add(q.Length, "unix", "unix", name, "", program);
+            limit.Add(q.Limit, "unix", "unix", name, "", program);
+        }
     }
 
     private static SocketSource SourceOf(ScrapeSnapshot snapshot, in SocketEntry s)

@@ -14,8 +14,8 @@ public sealed class ListeningCollector : ISnapshotCollector
     {
         SocketData.ThrowIfUnavailable(snapshot);
         BudgetedGauge listening = metrics.Gauge("socket_listening",
-            "Listening TCP sockets and bound, unconnected UDP sockets a process holds on an address:port " +
-            "(several with SO_REUSEPORT). pid and program are empty when no visible process holds the socket.",
+            "Listening TCP sockets, bound unconnected UDP sockets and listening unix sockets a process holds on an address:port " +
+            "(several with SO_REUSEPORT; unix: address is the path, port is empty). pid and program are empty when no visible process holds the socket.",
             ["protocol", "family", "address", "port", "pid", "program"]);
 
         var counts = new Dictionary<Key, int>();
@@ -40,6 +40,28 @@ public sealed class ListeningCollector : ISnapshotCollector
                 Labels.Protocol(key.Protocol), Labels.Family(key.Family), SocketData.AddressText(addresses, key.Address, key.Family),
                 Labels.Port(key.Port), Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process));
         }
+        WriteUnix(snapshot, listening);
+    }
+
+    // AF_UNIX listeners: address is the path ("@name" for the abstract namespace), port is empty.
+    private static void WriteUnix(ScrapeSnapshot snapshot, BudgetedGauge listening)
+    {
+        var counts = new Dictionary<(string Name, int Process), int>();
+        foreach (UnixSocketEntry s in snapshot.UnixSockets)
+        {
+            if (!s.IsListening || s.Name is null)
+                continue;
+            bool held = false;
+            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+            {
+                counts[(s.Name, process)] = counts.GetValueOrDefault((s.Name, process)) + 1;
+                held = true;
+            }
+            if (!held)
+                counts[(s.Name, -1)] = counts.GetValueOrDefault((s.Name, -1)) + 1;
+        }
+        foreach (((string name, int process), int count) in counts)
+            listening.Add(count, "unix", "unix", name, "", Labels.Pid(snapshot, process), Labels.Program(snapshot, process));
     }
 
     private static void Add(Dictionary<Key, int> counts, Key key) =>
