@@ -74,7 +74,16 @@ public static class Program
                 kestrel.Listen(endpoint);
         });
 
-        var snapshotOptions = new SnapshotOptions { ProcfsPath = options.ProcfsPath, ProcNetOnly = options.ProcNetOnly };
+        bool Enabled(string name) => collectors.Any(c => c.Name == name);
+        var snapshotOptions = new SnapshotOptions
+        {
+            ProcfsPath = options.ProcfsPath,
+            ProcNetOnly = options.ProcNetOnly,
+            WatchPaths = Enabled("path_holders") ? options.WatchPaths : [],
+            // Only descriptor kinds and device holders need a statx per path descriptor, only fds needs limits.
+            ClassifyPathDescriptors = Enabled("fds") || Enabled("devices"),
+            ReadFdLimits = Enabled("fds"),
+        };
         builder.Services.AddSingleton(build);
         builder.Services.AddSingleton(options.Metrics);
         builder.Services.AddSingleton(new SnapshotBuilder(snapshotOptions));

@@ -157,6 +157,16 @@ internal static unsafe partial class Libc
         }
     }
 
+    /// <summary>statx of an absolute path, following symlinks (the file a path finally names).</summary>
+    internal static int StatxFollow(ReadOnlySpan<byte> absolutePathZ, out StatxBuffer result)
+    {
+        fixed (byte* p = absolutePathZ)
+        fixed (StatxBuffer* r = &result)
+        {
+            return StatxCwdRaw(AT_FDCWD, p, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE, r) < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+
     internal static int Statx(SafeFd dirFd, ReadOnlySpan<byte> pathZ, int flags, uint mask, out StatxBuffer result)
     {
         fixed (byte* p = pathZ)

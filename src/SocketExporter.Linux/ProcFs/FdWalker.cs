@@ -25,7 +25,7 @@ public sealed class FdWalker
     private readonly byte[] _target = new byte[4096];   // PATH_MAX
 
     public FdWalkStatus Walk(SafeFd procRoot, int pid, int processIndex, SocketOwnerIndex owners,
-        ref FdKindCounts counts, List<DeviceHold>? devices, bool statPaths)
+        ref FdKindCounts counts, List<DeviceHold>? devices, bool statPaths, Dictionary<FilesystemId, int>? filesystems = null)
     {
         Span<byte> path = stackalloc byte[32];
         int length = PathBytes.WritePidPath(path, pid, "/fd"u8);
@@ -54,19 +54,26 @@ public sealed class FdWalker
                     if (kind == FdKind.Socket && socketInode != 0)
                         owners.Add(socketInode, processIndex);
                     if (needsStat && statPaths)
-                        kind = StatKind(fdDir, entries.NameZ, processIndex, devices);
+                        kind = StatKind(fdDir, entries.NameZ, processIndex, devices, filesystems);
                     counts.Increment(kind);
                 }
             }
         }
     }
 
-    private static FdKind StatKind(SafeFd fdDir, ReadOnlySpan<byte> nameZ, int processIndex, List<DeviceHold>? devices)
+    private static FdKind StatKind(SafeFd fdDir, ReadOnlySpan<byte> nameZ, int processIndex, List<DeviceHold>? devices,
+        Dictionary<FilesystemId, int>? filesystems)
     {
         // statx follows the fd link to the open file itself, even when its path was deleted.
         int errno = Libc.Statx(fdDir, nameZ, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE, out StatxBuffer stx);
         if (errno != 0)
             return FdKind.Other;
+        if (filesystems is not null)
+        {
+            // fuser -m: which filesystem the open file lives on (stx_dev is filled whatever the mask).
+            var fs = new FilesystemId(stx.DevMajor, stx.DevMinor);
+            filesystems[fs] = filesystems.GetValueOrDefault(fs) + 1;
+        }
         switch (stx.Mode & Constants.S_IFMT)
         {
             case Constants.S_IFREG: return FdKind.File;

@@ -18,6 +18,11 @@ public sealed class ScrapeSnapshot
     /// <summary>Host paths of device nodes by device number (only the devices that are held).</summary>
     public IReadOnlyDictionary<DeviceNumber, string> DeviceNames { get; init; } = new Dictionary<DeviceNumber, string>();
 
+    /// <summary>Watched paths that resolved this scrape, and those that did not (missing or unreadable).</summary>
+    public IReadOnlyList<WatchedPath> Watches { get; init; } = [];
+    public IReadOnlyList<string> WatchErrors { get; init; } = [];
+    public IReadOnlyList<PathHold> PathHolds { get; init; } = [];
+
     /// <summary>Why no process could be read at all (the proc root is missing or unreadable); null when it was read.</summary>
     public string? ProcessError { get; init; }
 

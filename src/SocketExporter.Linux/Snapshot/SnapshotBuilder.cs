@@ -17,6 +17,9 @@ public sealed record SnapshotOptions
 
     /// <summary>Skip sock_diag and read /proc/net only.</summary>
     public bool ProcNetOnly { get; init; }
+
+    /// <summary>Paths whose filesystems are checked for holders, as `fuser -vm PATH` does (--watch.path).</summary>
+    public IReadOnlyList<string> WatchPaths { get; init; } = [];
 }
 
 /// <summary>
@@ -65,6 +68,8 @@ public sealed class SnapshotBuilder
         var owners = new SocketOwnerIndex(_lastSocketCount);
         var processes = new List<ProcessEntry>(_lastProcessCount + 16);
         var devices = new List<DeviceHold>();
+        (List<WatchedPath> watches, List<string> watchErrors) = ResolveWatches();
+        var pathHolds = new List<PathHold>();
         int unreadable = 0, failed = 0;
         string? processError = null;
 
@@ -84,7 +89,7 @@ public sealed class SnapshotBuilder
                     ((IAsyncResult)socketRead).AsyncWaitHandle.WaitOne();
                     cancellation.ThrowIfCancellationRequested();
                 }
-                switch (ReadProcess(procRoot, pid, processes, owners, devices))
+                switch (ReadProcess(procRoot, pid, processes, owners, devices, watches, pathHolds))
                 {
                     case FdWalkStatus.Denied: unreadable++; break;
                     case FdWalkStatus.Failed: failed++; break;
@@ -109,6 +114,9 @@ public sealed class SnapshotBuilder
             DeviceNames = devices.Count == 0 ? new Dictionary<DeviceNumber, string>()
                 : _deviceNodes.Resolve(devices.Select(d => d.Device)),
             ProcessError = processError,
+            Watches = watches,
+            WatchErrors = watchErrors,
+            PathHolds = pathHolds,
             UnreadableProcesses = unreadable,
             FailedProcesses = failed,
             SocketReadSeconds = socketSeconds,
@@ -116,7 +124,8 @@ public sealed class SnapshotBuilder
         };
     }
 
-    private FdWalkStatus ReadProcess(SafeFd procRoot, int pid, List<ProcessEntry> processes, SocketOwnerIndex owners, List<DeviceHold> devices)
+    private FdWalkStatus ReadProcess(SafeFd procRoot, int pid, List<ProcessEntry> processes, SocketOwnerIndex owners, List<DeviceHold> devices,
+        List<WatchedPath> watches, List<PathHold> pathHolds)
     {
         Span<byte> path = stackalloc byte[32];
         int errno = _files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/stat"u8)], out ReadOnlySpan<byte> statText);
@@ -138,7 +147,15 @@ public sealed class SnapshotBuilder
         var entry = new ProcessEntry(identity);
         int index = processes.Count;
         int deviceCount = devices.Count;
-        FdWalkStatus status = _fdWalker.Walk(procRoot, pid, index, owners, ref entry.Fds, devices, _options.ClassifyPathDescriptors);
+        Dictionary<FilesystemId, int>? filesystems = null;
+        if (watches.Count > 0)
+        {
+            filesystems = _fdFilesystems;
+            filesystems.Clear();
+        }
+        FdWalkStatus status = _fdWalker.Walk(procRoot, pid, index, owners, ref entry.Fds, devices, _options.ClassifyPathDescriptors, filesystems);
+        if (watches.Count > 0 && status != FdWalkStatus.Vanished)
+            ReadPathHolds(procRoot, pid, index, watches, pathHolds, path);
         if (status == FdWalkStatus.Vanished)
         {
             // Its sockets may already be in the index under this index; keep the entry so they still resolve.
@@ -149,6 +166,50 @@ public sealed class SnapshotBuilder
             entry.FdLimit = ReadFdLimit(procRoot, pid, path);
         processes.Add(entry);
         return status;
+    }
+
+    private readonly Dictionary<FilesystemId, int> _fdFilesystems = [], _mapFilesystems = [];
+    private static readonly (PathAccess, byte[])[] ProcessLinks =
+        [(PathAccess.Cwd, "/cwd"u8.ToArray()), (PathAccess.Root, "/root"u8.ToArray()), (PathAccess.Exe, "/exe"u8.ToArray())];
+
+    // fuser -m: a process keeps a filesystem busy through open files, its cwd, its root, its executable and its mappings.
+    private void ReadPathHolds(SafeFd procRoot, int pid, int index, List<WatchedPath> watches, List<PathHold> holds, Span<byte> path)
+    {
+        for (int w = 0; w < watches.Count; w++)
+            if (_fdFilesystems.TryGetValue(watches[w].Filesystem, out int n))
+                holds.Add(new PathHold(index, w, PathAccess.Fd, n));
+        foreach ((PathAccess access, byte[] suffix) in ProcessLinks)
+        {
+            int length = PathBytes.WritePidPath(path, pid, suffix);
+            if (Libc.Statx(procRoot, path[..length], Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE, out StatxBuffer stx) != 0)
+                continue;   // kernel threads have no exe; a process may be gone
+            var fs = new FilesystemId(stx.DevMajor, stx.DevMinor);
+            for (int w = 0; w < watches.Count; w++)
+                if (watches[w].Filesystem == fs)
+                    holds.Add(new PathHold(index, w, access, 1));
+        }
+        _mapFilesystems.Clear();
+        if (_files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/maps"u8)], out ReadOnlySpan<byte> maps) == 0)
+            ProcMapsParser.CountMappings(maps, _mapFilesystems);
+        for (int w = 0; w < watches.Count; w++)
+            if (_mapFilesystems.TryGetValue(watches[w].Filesystem, out int n))
+                holds.Add(new PathHold(index, w, PathAccess.Mmap, n));
+    }
+
+    /// <summary>The filesystem of each watched path, re-resolved every scrape (a mount can come and go).</summary>
+    private (List<WatchedPath>, List<string>) ResolveWatches()
+    {
+        var watches = new List<WatchedPath>(_options.WatchPaths.Count);
+        var errors = new List<string>();
+        foreach (string watch in _options.WatchPaths)
+        {
+            int errno = Libc.StatxFollow(PathBytes.ToNulTerminated(watch), out StatxBuffer stx);
+            if (errno == 0)
+                watches.Add(new WatchedPath(watch, new FilesystemId(stx.DevMajor, stx.DevMinor)));
+            else
+                errors.Add(watch);
+        }
+        return (watches, errors);
     }
 
     private uint ReadEffectiveUid(SafeFd procRoot, int pid, Span<byte> path)

@@ -12,5 +12,6 @@ public static class CollectorList
         new ProcessInfoCollector(),
         new FdsCollector(),
         new DevicesCollector(devices),
+        new PathHoldersCollector(),
     ];
 }

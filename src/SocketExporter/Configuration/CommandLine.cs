@@ -27,6 +27,7 @@ public static class CommandLine
                                        Path under which to expose metrics.
           --path.procfs="/proc"        procfs mount point (e.g. /host/proc in a container).
           --socket.source=auto         auto: sock_diag netlink, falling back to /proc/net per table; procfs: /proc/net only.
+          --watch.path=PATH            Report processes keeping PATH's filesystem busy (fuser -vm). Repeatable.
           --metrics.max-series={MetricOptions.DefaultMaxSeries}
                                        Series per scrape past which the rest fold into "overflow" series
                                        (counted in socket_exporter_series_dropped).
@@ -45,6 +46,7 @@ public static class CommandLine
     {
         var listen = new List<IPEndPoint>();
         var disabled = new HashSet<string>();
+        var watches = new List<string>();
         var options = new ExporterOptions();
         for (int i = 0; i < args.Count; i++)
         {
@@ -115,6 +117,12 @@ public static class CommandLine
                         },
                     };
                     break;
+                case "watch.path":
+                    string watch = Value();
+                    if (!watch.StartsWith('/'))
+                        throw new UsageException($"--watch.path must be an absolute path, not '{watch}'");
+                    watches.Add(watch);
+                    break;
                 case "metrics.max-series":
                     string max = Value();
                     if (!int.TryParse(max, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int maxSeries)
@@ -164,7 +172,7 @@ public static class CommandLine
         }
         if (listen.Count == 0)
             listen.Add(new IPEndPoint(IPAddress.IPv6Any, ExporterOptions.DefaultPort));
-        return options with { ListenAddresses = listen, DisabledCollectors = disabled };
+        return options with { ListenAddresses = listen, DisabledCollectors = disabled, WatchPaths = watches };
     }
 
     /// <summary>host:port, [v6]:port or :port (all interfaces, IPv4 and IPv6), as Go's net.Listen spells it.</summary>

@@ -13,6 +13,7 @@ public sealed record ExporterOptions
     public string TelemetryPath { get; init; } = "/metrics";
     public string ProcfsPath { get; init; } = "/proc";
     public bool ProcNetOnly { get; init; }
+    public List<string> WatchPaths { get; init; } = [];
     public Collectors.MetricOptions Metrics { get; init; } = new();
     public Collectors.DeviceFilter Devices { get; init; } = Collectors.DeviceFilter.Default;
     public HashSet<string> DisabledCollectors { get; init; } = [];

@@ -2,7 +2,7 @@
 """Opens a known set of sockets and descriptors for the integration tests, prints one JSON line
 describing them (ports, pids), then holds everything until its stdin closes.
 
-Usage: socket_holder.py core | socket_holder.py fds WORKDIR
+Usage: socket_holder.py core | fds WORKDIR | unix WORKDIR | busy cwd|fd|mmap DIR
 Everything stays on loopback. Forked children exit when the parent's stdin closes (they poll getppid)."""
 import json, os, select, socket, sys, time
 
@@ -90,9 +90,45 @@ def fds(workdir):
     out["kmsg_major"], out["kmsg_minor"] = os.major(st.st_rdev), os.minor(st.st_rdev)
     return keep, out
 
+def unix(workdir):
+    """A path listener with backlog 4 holding 2 unaccepted clients plus one accepted connection,
+    and an abstract-namespace listener."""
+    keep, out = [], {"pid": os.getpid()}
+    path = os.path.join(workdir, "listen.sock")
+    lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); lst.bind(path); lst.listen(4); keep.append(lst)
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(path); keep.append(c)
+    a, _ = lst.accept(); keep.append(a)
+    for _ in range(2):
+        p = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); p.connect(path); keep.append(p)
+    abstract = "socket-exporter-test-%d" % os.getpid()
+    ab = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); ab.bind("\0" + abstract); ab.listen(8); keep.append(ab)
+    out["path"], out["abstract"] = path, "@" + abstract
+    return keep, out
+
+def busy(mode, directory):
+    """Keeps DIRECTORY's filesystem busy one way: cwd, an open file (fd), or a mapping (mmap)."""
+    import mmap
+    keep, out = [], {"pid": os.getpid()}
+    if mode == "cwd":
+        os.chdir(directory)
+    elif mode == "fd":
+        keep.append(open(os.path.join(directory, "held.txt"), "w"))
+    elif mode == "mmap":
+        name = os.path.join(directory, "mapped.bin")
+        with open(name, "wb") as f:
+            f.write(b"\0" * 4096)
+        with open(name, "r+b") as f:
+            keep.append(mmap.mmap(f.fileno(), 4096))   # the descriptor closes; the mapping stays
+    return keep, out
+
 def main():
     scenario = sys.argv[1]
-    keep, out = {"core": core, "fds": lambda: fds(sys.argv[2])}[scenario]()
+    keep, out = {
+        "core": core,
+        "fds": lambda: fds(sys.argv[2]),
+        "unix": lambda: unix(sys.argv[2]),
+        "busy": lambda: busy(sys.argv[2], sys.argv[3]),
+    }[scenario]()
     print(json.dumps(out), flush=True)
     # Hold until the test closes our stdin.
     while True:
