@@ -79,6 +79,8 @@ public static class Program
         {
             ProcfsPath = options.ProcfsPath,
             ProcNetOnly = options.ProcNetOnly,
+            AllNamespaces = options.AllNamespaces,
+            UseSetns = options.UseSetns,
             WatchPaths = Enabled("path_holders") ? options.WatchPaths : [],
             // Only descriptor kinds and device holders need a statx per path descriptor, only fds needs limits.
             ClassifyPathDescriptors = Enabled("fds") || Enabled("devices"),

@@ -21,6 +21,9 @@ internal static class Constants
     internal const int SOL_SOCKET = 1, SO_RCVTIMEO = 20;
     internal const int MSG_TRUNC = 0x20;
 
+    // linux/sched.h
+    internal const int CLONE_NEWNET = 0x40000000;
+
     // linux/fcntl.h, linux/stat.h
     internal const int AT_SYMLINK_NOFOLLOW = 0x100, AT_STATX_DONT_SYNC = 0x4000, AT_EMPTY_PATH = 0x1000;
     internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_INO = 0x100;

@@ -42,6 +42,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "setsockopt", SetLastError = true)]
     private static partial int SetSockOptRaw(SafeFd fd, int level, int name, void* value, uint len);
 
+    // Changes the network namespace of the calling OS thread only: NetNsWorker is the only caller.
+    [LibraryImport(Lib, EntryPoint = "setns", SetLastError = true)]
+    private static partial int SetNsRaw(SafeFd nsFd, int nsType);
+
+    internal static int SetNs(SafeFd nsFd, int nsType) => SetNsRaw(nsFd, nsType) < 0 ? Marshal.GetLastPInvokeError() : 0;
+
     [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true)]
     private static partial int StatxRaw(SafeFd dirFd, byte* path, int flags, uint mask, StatxBuffer* buf);
 
@@ -163,7 +169,7 @@ internal static unsafe partial class Libc
         fixed (byte* p = absolutePathZ)
         fixed (StatxBuffer* r = &result)
         {
-            return StatxCwdRaw(AT_FDCWD, p, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE, r) < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return StatxCwdRaw(AT_FDCWD, p, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE | Constants.STATX_INO, r) < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
     }
 

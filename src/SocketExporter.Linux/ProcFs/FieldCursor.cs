@@ -13,7 +13,7 @@ internal ref struct FieldCursor
         FieldNumber = firstField;
     }
 
-    /// <summary>The number of the field the cursor will read next.</summary>
+    /// <summary>The number of the field the cursor will read next (after a failed typed read: the field that failed).</summary>
     public int FieldNumber { get; private set; }
 
     public bool TryNext(out ReadOnlySpan<byte> field)
@@ -38,10 +38,12 @@ internal ref struct FieldCursor
         return true;
     }
 
+    // The typed readers leave FieldNumber on the field that failed, whether it was missing or malformed.
     public bool TryNextChar(out char value)
     {
         value = default;
-        if (!TryNext(out ReadOnlySpan<byte> f) || f.Length != 1) return false;
+        if (!TryNext(out ReadOnlySpan<byte> f)) return false;
+        if (f.Length != 1) return Reject();
         value = (char)f[0];
         return true;
     }
@@ -49,18 +51,30 @@ internal ref struct FieldCursor
     public bool TryNextInt32(out int value)
     {
         value = 0;
-        return TryNext(out ReadOnlySpan<byte> f) && Utf8Parser.TryParse(f, out value, out int used) && used == f.Length;
+        if (!TryNext(out ReadOnlySpan<byte> f)) return false;
+        return (IsUnsignedDigits(f) && Utf8Parser.TryParse(f, out value, out int used) && used == f.Length) || Reject();
     }
 
     public bool TryNextUInt64(out ulong value)
     {
         value = 0;
-        return TryNext(out ReadOnlySpan<byte> f) && Utf8Parser.TryParse(f, out value, out int used) && used == f.Length;
+        if (!TryNext(out ReadOnlySpan<byte> f)) return false;
+        return (IsUnsignedDigits(f) && Utf8Parser.TryParse(f, out value, out int used) && used == f.Length) || Reject();
     }
 
     public bool TryNextHexUInt32(out uint value)
     {
         value = 0;
-        return TryNext(out ReadOnlySpan<byte> f) && Utf8Parser.TryParse(f, out value, out int used, 'X') && used == f.Length;
+        if (!TryNext(out ReadOnlySpan<byte> f)) return false;
+        return (Utf8Parser.TryParse(f, out value, out int used, 'X') && used == f.Length) || Reject();
     }
+
+    private bool Reject()
+    {
+        FieldNumber--;
+        return false;
+    }
+
+    // procfs prints unsigned decimals; a sign means the text is not what we think it is.
+    private static bool IsUnsignedDigits(ReadOnlySpan<byte> f) => !f.IsEmpty && f.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0;
 }

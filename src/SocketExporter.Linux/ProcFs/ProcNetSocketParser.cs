@@ -27,7 +27,8 @@ public static class ProcNetSocketParser
             return Fail("st", 4, out error);
         if (!f.TryNext(out ReadOnlySpan<byte> queues) || !TryParseHexPair(queues, out uint txQueue, out uint rxQueue))
             return Fail("tx_queue:rx_queue", 5, out error);
-        if (!f.TrySkip(2) || !f.TryNextInt32(out int uid) || uid < 0)
+        // The kernel prints the uid with %5u: any 32-bit value is legal.
+        if (!f.TrySkip(2) || !f.TryNextUInt64(out ulong uid) || uid > uint.MaxValue)
             return Fail("uid", 8, out error);
         if (!f.TrySkip(1) || !f.TryNextUInt64(out ulong inode))
             return Fail("inode", 10, out error);

@@ -16,8 +16,10 @@ public static class ProcStatParser
             error = new("stat", 1, 2);
             return false;
         }
+        // (1) pid: unsigned digits, then exactly one space before "(".
         ReadOnlySpan<byte> pidText = text[..(open - 1)];
-        if (!Utf8Parser.TryParse(pidText, out int pid, out int used) || used != pidText.Length)
+        if (text[open - 1] != (byte)' ' || pidText.IsEmpty || pidText.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0
+            || !Utf8Parser.TryParse(pidText, out int pid, out int used) || used != pidText.Length)
         {
             error = new("stat", 1, 1);
             return false;

@@ -1,7 +1,11 @@
 namespace SocketExporter.Linux.Snapshot;
 
 /// <summary>Who a process is: fixed for its lifetime, so cached per (pid, start time).</summary>
-public sealed record ProcessIdentity(int Pid, string PidText, string Program, uint Uid, string User, ulong StartTicks);
+public sealed record ProcessIdentity(int Pid, string PidText, string Program, uint Uid, string User, ulong StartTicks)
+{
+    /// <summary>Container, pod and systemd unit from /proc/[pid]/cgroup.</summary>
+    public ProcFs.CgroupInfo Cgroup { get; init; } = ProcFs.CgroupInfo.None;
+}
 
 /// <summary>Descriptor counts of one process by kind (see <see cref="FdKind"/>).</summary>
 public struct FdKindCounts
@@ -36,6 +40,9 @@ public sealed class ProcessEntry(ProcessIdentity identity)
     public bool FdsReadable { get; set; } = true;
 
     public FdKindCounts Fds;
+
+    /// <summary>The label of the process's own network namespace ("host", an inode, or "" when unreadable).</summary>
+    public string NetNs { get; set; } = "";
 
     /// <summary>Soft RLIMIT_NOFILE; null when /proc/[pid]/limits could not be read, long.MaxValue for "unlimited".</summary>
     public long? FdLimit { get; set; }

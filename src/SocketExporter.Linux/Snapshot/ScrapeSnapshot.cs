@@ -8,6 +8,17 @@ namespace SocketExporter.Linux.Snapshot;
 /// </summary>
 public sealed class ScrapeSnapshot
 {
+    private IReadOnlyList<NetNsSnapshot>? _namespaces;
+
+    /// <summary>Every network namespace read, the host's first. A snapshot built by hand from
+    /// <see cref="Sockets"/> alone has one: the host's.</summary>
+    public IReadOnlyList<NetNsSnapshot> Namespaces
+    {
+        get => _namespaces ??= [new NetNsSnapshot { Inode = 0, Label = "host", IsHost = true, Sockets = Sockets, UnixSockets = UnixSockets, SocketTables = SocketTables }];
+        init => _namespaces = value;
+    }
+
+    /// <summary>All namespaces' sockets together (convenience for tests and tools).</summary>
     public required IReadOnlyList<SocketEntry> Sockets { get; init; }
     public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
     public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }
@@ -36,35 +47,9 @@ public sealed class ScrapeSnapshot
     public double SocketReadSeconds { get; init; }
     public double ProcessReadSeconds { get; init; }
 
-    /// <summary>True when every socket table failed: socket-derived metrics must report failure, not zero.</summary>
-    public bool SocketsFailed
-    {
-        get
-        {
-            foreach (SocketTableStatus t in SocketTables)
-                if (t.Source != SocketSource.None && t.Protocol != SocketProtocol.Unix) return false;
-            return true;
-        }
-    }
+    /// <summary>True when no TCP/UDP table of any namespace could be read: socket metrics must fail, not read zero.</summary>
+    public bool SocketsFailed => Namespaces.All(n => n.SocketsFailed);
 
-    /// <summary>True when the AF_UNIX table could not be read from either source.</summary>
-    public bool UnixSocketsFailed => !SocketTables.Any(t => t.Protocol == SocketProtocol.Unix && t.Source != SocketSource.None);
-
-    private HashSet<uint>? _listeningPorts;
-
-    /// <summary>(protocol, local port) pairs with a listener: what makes a connection "inbound".</summary>
-    public bool IsListeningPort(SocketProtocol protocol, ushort port)
-    {
-        _listeningPorts ??= BuildListeningPorts();
-        return _listeningPorts.Contains(((uint)protocol << 16) | port);
-    }
-
-    private HashSet<uint> BuildListeningPorts()
-    {
-        var ports = new HashSet<uint>();
-        foreach (SocketEntry s in Sockets)
-            if (s.IsListening && s.LocalPort != 0)
-                ports.Add(((uint)s.Protocol << 16) | s.LocalPort);
-        return ports;
-    }
+    /// <summary>True when no namespace's AF_UNIX table could be read.</summary>
+    public bool UnixSocketsFailed => Namespaces.All(n => n.UnixSocketsFailed);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.Namespaces;
 using SocketExporter.Linux.ProcFs;
 
 namespace SocketExporter.Linux.Snapshot;
@@ -18,6 +19,12 @@ public sealed record SnapshotOptions
     /// <summary>Skip sock_diag and read /proc/net only.</summary>
     public bool ProcNetOnly { get; init; }
 
+    /// <summary>Read every network namespace (true) or only the exporter's own (false).</summary>
+    public bool AllNamespaces { get; init; } = true;
+
+    /// <summary>Enter other namespaces with setns (needs CAP_SYS_ADMIN); false reads their /proc/[pid]/net.</summary>
+    public bool UseSetns { get; init; } = true;
+
     /// <summary>Paths whose filesystems are checked for holders, as `fuser -vm PATH` does (--watch.path).</summary>
     public IReadOnlyList<string> WatchPaths { get; init; } = [];
 }
@@ -26,7 +33,7 @@ public sealed record SnapshotOptions
 /// Builds one <see cref="ScrapeSnapshot"/>: the socket tables, then one pass over every process (stat, fd
 /// table, limits). Not thread-safe: the scrape coordinator runs one build at a time and the buffers are reused.
 /// </summary>
-public sealed class SnapshotBuilder
+public sealed class SnapshotBuilder : IDisposable
 {
     private readonly SnapshotOptions _options;
     private readonly ProcFileReader _files = new();
@@ -34,36 +41,24 @@ public sealed class SnapshotBuilder
     private readonly FdWalker _fdWalker = new();
     private readonly ProcessIdentityCache _identities = new();
     private readonly UserDirectory _users;
-    private readonly SocketTableReader _socketTables;
+    private readonly NetNsSocketReader _namespaceSockets;
+    private readonly NetNsDiscovery _discovery;
     private readonly byte[] _procRootZ;
     private readonly DeviceNodeIndex _deviceNodes;
-    private int _lastSocketCount = 256, _lastProcessCount = 64, _lastUnixCount = 64;
+    private int _lastSocketCount = 256, _lastProcessCount = 64;
 
     public SnapshotBuilder(SnapshotOptions options)
     {
         _options = options;
         _users = new UserDirectory(options.ProcfsPath, _files);
-        _socketTables = new SocketTableReader(options.ProcfsPath, _files) { ProcNetOnly = options.ProcNetOnly };
+        _namespaceSockets = new NetNsSocketReader(options.ProcfsPath, options.ProcNetOnly, options.UseSetns);
+        _discovery = new NetNsDiscovery(options.ProcfsPath);
         _procRootZ = PathBytes.ToNulTerminated(options.ProcfsPath);
         _deviceNodes = new DeviceNodeIndex(options.ProcfsPath);
     }
 
     public ScrapeSnapshot Build(CancellationToken cancellation)
     {
-        // The socket dump (mostly kernel time walking the socket hash tables) and the /proc walk are
-        // independent: run them on two threads, then join on the inode.
-        var sockets = new List<SocketEntry>(_lastSocketCount + _lastSocketCount / 4);
-        var unixSockets = new List<UnixSocketEntry>(_lastUnixCount + 16);
-        double socketSeconds = 0;
-        Task<List<SocketTableStatus>> socketRead = Task.Factory.StartNew(() =>
-        {
-            var socketClock = Stopwatch.StartNew();
-            List<SocketTableStatus> result = _socketTables.Read(sockets, unixSockets);
-            Deduplicate(sockets);
-            socketSeconds = socketClock.Elapsed.TotalSeconds;
-            return result;
-        }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
-
         var clock = Stopwatch.StartNew();
         var owners = new SocketOwnerIndex(_lastSocketCount);
         var processes = new List<ProcessEntry>(_lastProcessCount + 16);
@@ -72,16 +67,30 @@ public sealed class SnapshotBuilder
         var pathHolds = new List<PathHold>();
         int unreadable = 0, failed = 0;
         string? processError = null;
+        var pids = new List<int>(_lastProcessCount + 16);
 
         int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
         if (errno != 0)
             processError = $"{_options.ProcfsPath}: {Errno.Describe(errno)}";
+        else if ((errno = _pidLister.List(procRoot, pids)) != 0)
+            processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
+
+        // Namespaces first (one readlink per pid), then the socket dumps — mostly kernel time walking the socket
+        // hash tables — run on a second thread while this one walks /proc; the two join on the socket inode.
+        NetNsDiscovery.Result discovery = _discovery.Discover(procRoot, processError is null ? pids : [], _options.AllNamespaces);
+        double socketSeconds = 0;
+        Task<List<NetNsSnapshot>> socketRead = Task.Factory.StartNew(() =>
+        {
+            var socketClock = Stopwatch.StartNew();
+            List<NetNsSnapshot> result = _namespaceSockets.Read(discovery.Targets);
+            socketSeconds = socketClock.Elapsed.TotalSeconds;
+            return result;
+        }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
+        var labels = discovery.Targets.ToDictionary(t => t.Inode, t => t.Label);
         using (procRoot)
         {
-            var pids = new List<int>(_lastProcessCount + 16);
-            if (processError is null && (errno = _pidLister.List(procRoot, pids)) != 0)
-                processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
-            foreach (int pid in pids)
+            foreach (int pid in processError is null ? pids : [])
             {
                 if (cancellation.IsCancellationRequested)
                 {
@@ -94,20 +103,23 @@ public sealed class SnapshotBuilder
                     case FdWalkStatus.Denied: unreadable++; break;
                     case FdWalkStatus.Failed: failed++; break;
                 }
+                if (processes.Count > 0 && processes[^1].Pid == pid && discovery.PidNamespaces.TryGetValue(pid, out ulong ns))
+                    processes[^1].NetNs = labels.TryGetValue(ns, out string? label) ? label : ns.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
         }
         _identities.Rotate();
         double processSeconds = clock.Elapsed.TotalSeconds;
-        List<SocketTableStatus> tables = socketRead.GetAwaiter().GetResult();
+        List<NetNsSnapshot> namespaces = socketRead.GetAwaiter().GetResult();
+        var sockets = namespaces.SelectMany(n => n.Sockets).ToList();
         _lastSocketCount = sockets.Count;
         _lastProcessCount = processes.Count;
-        _lastUnixCount = unixSockets.Count;
 
         return new ScrapeSnapshot
         {
+            Namespaces = namespaces,
             Sockets = sockets,
-            UnixSockets = unixSockets,
-            SocketTables = tables,
+            UnixSockets = namespaces.SelectMany(n => n.UnixSockets).ToList(),
+            SocketTables = namespaces.SelectMany(n => n.SocketTables).ToList(),
             Processes = processes,
             Owners = owners,
             DeviceHolds = devices,
@@ -140,7 +152,7 @@ public sealed class SnapshotBuilder
         {
             uint uid = ReadEffectiveUid(procRoot, pid, path);
             identity = new ProcessIdentity(pid, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), stat.Comm,
-                uid, uid == uint.MaxValue ? "" : _users.NameOf(uid), stat.StartTicks);
+                uid, uid == uint.MaxValue ? "" : _users.NameOf(uid), stat.StartTicks) { Cgroup = ReadCgroup(procRoot, pid, path) };
             _identities.Add(identity);
         }
 
@@ -212,6 +224,11 @@ public sealed class SnapshotBuilder
         return (watches, errors);
     }
 
+    private CgroupInfo ReadCgroup(SafeFd procRoot, int pid, Span<byte> path) =>
+        _files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/cgroup"u8)], out ReadOnlySpan<byte> text) == 0
+            ? CgroupParser.Parse(System.Text.Encoding.UTF8.GetString(text))
+            : CgroupInfo.None;
+
     private uint ReadEffectiveUid(SafeFd procRoot, int pid, Span<byte> path)
     {
         if (_files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/status"u8)], out ReadOnlySpan<byte> text) == 0
@@ -228,18 +245,5 @@ public sealed class SnapshotBuilder
         return null;
     }
 
-    // Dumps are not atomic: a socket that moves between hash chains mid-dump can be reported twice.
-    private static void Deduplicate(List<SocketEntry> sockets)
-    {
-        var seen = new HashSet<ulong>(sockets.Count);
-        int write = 0;
-        for (int read = 0; read < sockets.Count; read++)
-        {
-            SocketEntry s = sockets[read];
-            if (s.Inode != 0 && !seen.Add(((ulong)s.Protocol << 56) ^ s.Inode))
-                continue;
-            sockets[write++] = s;
-        }
-        sockets.RemoveRange(write, sockets.Count - write);
-    }
+    public void Dispose() => _namespaceSockets.Dispose();
 }

@@ -5,91 +5,79 @@ using SocketExporter.Linux.ProcFs;
 namespace SocketExporter.Linux.Snapshot;
 
 /// <summary>
-/// Reads the TCP and UDP tables (IPv4 and IPv6) of the calling thread's network namespace: sock_diag first;
-/// a table whose dump fails (no netlink, a kernel without udp_diag, a malformed reply) is read from /proc/net
-/// instead, and the status says which source served it and why.
+/// Reads the TCP, UDP (IPv4 and IPv6) and unix tables of one network namespace: through the given sock_diag
+/// client first; a table whose dump fails (no client, a kernel without udp_diag, a malformed reply) is read from
+/// that namespace's /proc/net directory instead, and the status says which source served it and why.
+/// Owns its file buffer: it runs on the socket thread while the process walk reads other files.
 /// </summary>
-public sealed class SocketTableReader(string procfsPath, ProcFileReader fileReader)
+public sealed class SocketTableReader
 {
     private static readonly (SocketProtocol Protocol, SocketFamily Family, string ProcNetFile)[] Tables =
     [
-        (SocketProtocol.Tcp, SocketFamily.Ipv4, "net/tcp"),
-        (SocketProtocol.Tcp, SocketFamily.Ipv6, "net/tcp6"),
-        (SocketProtocol.Udp, SocketFamily.Ipv4, "net/udp"),
-        (SocketProtocol.Udp, SocketFamily.Ipv6, "net/udp6"),
+        (SocketProtocol.Tcp, SocketFamily.Ipv4, "tcp"),
+        (SocketProtocol.Tcp, SocketFamily.Ipv6, "tcp6"),
+        (SocketProtocol.Udp, SocketFamily.Ipv4, "udp"),
+        (SocketProtocol.Udp, SocketFamily.Ipv6, "udp6"),
     ];
 
-    private readonly byte[] _netlinkBuffer = new byte[64 * 1024];
+    private readonly ProcFileReader _files = new();
 
-    /// <summary>When true, sock_diag is not tried (for comparing the two sources, and for kernels where it misbehaves).</summary>
-    public bool ProcNetOnly { get; init; }
-
-    public List<SocketTableStatus> Read(List<SocketEntry> sink, List<UnixSocketEntry> unixSink)
+    /// <param name="client">A sock_diag socket of the namespace, or null when none could be had.</param>
+    /// <param name="clientError">Why there is no client (reported with the fallback).</param>
+    /// <param name="procNetDirectory">The namespace's /proc/[pid]/net, or null when no process is known in it.</param>
+    public List<SocketTableStatus> Read(SockDiagClient? client, string? clientError, string? procNetDirectory,
+        List<SocketEntry> sink, List<UnixSocketEntry> unixSink)
     {
-        var statuses = new List<SocketTableStatus>(Tables.Length);
-        SockDiagClient? client = null;
-        string? openError = null;
-        if (ProcNetOnly)
-            openError = "disabled by configuration";
-        else
+        var statuses = new List<SocketTableStatus>(Tables.Length + 1);
+        foreach ((SocketProtocol protocol, SocketFamily family, string file) in Tables)
         {
-            int errno = SockDiagClient.TryOpen(out client, _netlinkBuffer);
-            if (errno != 0)
-                openError = $"socket(AF_NETLINK, NETLINK_SOCK_DIAG): {Errno.Describe(errno)}";
+            string? netlinkError = clientError;
+            int bad = 0;
+            if (client is not null)
+            {
+                DumpResult dump = client.DumpInet(family, protocol, sink);
+                if (dump.Succeeded)
+                {
+                    statuses.Add(new(protocol, family, SocketSource.Netlink, dump.Sockets, dump.BadMessages, null, null));
+                    continue;
+                }
+                netlinkError = dump.Error;
+                bad = dump.BadMessages;
+            }
+            statuses.Add(ReadProcNet(protocol, family, procNetDirectory, file, netlinkError, bad,
+                (text, s) => ProcNetTable.Parse(text, protocol, family, s), sink));
         }
 
-        using (client)
+        string? unixError = clientError;
+        int unixBad = 0;
+        if (client is not null)
         {
-            foreach ((SocketProtocol protocol, SocketFamily family, string file) in Tables)
+            DumpResult dump = client.DumpUnix(unixSink);
+            if (dump.Succeeded)
             {
-                string? netlinkError = openError;
-                int bad = 0;
-                if (client is not null)
-                {
-                    DumpResult dump = client.DumpInet(family, protocol, sink);
-                    if (dump.Succeeded)
-                    {
-                        statuses.Add(new(protocol, family, SocketSource.Netlink, dump.Sockets, dump.BadMessages, null, null));
-                        continue;
-                    }
-                    netlinkError = dump.Error;
-                    bad = dump.BadMessages;
-                }
-                statuses.Add(ReadProcNet(protocol, family, file, sink, netlinkError, bad));
+                statuses.Add(new(SocketProtocol.Unix, SocketFamily.Unix, SocketSource.Netlink, dump.Sockets, dump.BadMessages, null, null));
+                return statuses;
             }
-            statuses.Add(ReadUnix(client, openError, unixSink));
+            unixError = dump.Error;
+            unixBad = dump.BadMessages;
         }
+        statuses.Add(ReadProcNet(SocketProtocol.Unix, SocketFamily.Unix, procNetDirectory, "unix", unixError, unixBad,
+            ProcNetUnixParser.Parse, unixSink));
         return statuses;
     }
 
-    private SocketTableStatus ReadUnix(SockDiagClient? client, string? openError, List<UnixSocketEntry> sink)
-    {
-        string? netlinkError = openError;
-        int bad = 0;
-        if (client is not null)
-        {
-            DumpResult dump = client.DumpUnix(sink);
-            if (dump.Succeeded)
-                return new(SocketProtocol.Unix, SocketFamily.Unix, SocketSource.Netlink, dump.Sockets, dump.BadMessages, null, null);
-            netlinkError = dump.Error;
-            bad = dump.BadMessages;
-        }
-        string path = Path.Combine(procfsPath, "net/unix");
-        int errno = fileReader.TryRead(null, path, out ReadOnlySpan<byte> text);
-        if (errno != 0)
-            return new(SocketProtocol.Unix, SocketFamily.Unix, SocketSource.None, 0, bad, netlinkError, $"{path}: {Errno.Describe(errno)}");
-        ProcNetTableResult result = ProcNetUnixParser.Parse(text, sink);
-        return new(SocketProtocol.Unix, SocketFamily.Unix, SocketSource.ProcNet, result.Sockets, bad + result.BadLines, netlinkError, null);
-    }
+    private delegate ProcNetTableResult TableParser<T>(ReadOnlySpan<byte> text, List<T> sink);
 
-    private SocketTableStatus ReadProcNet(SocketProtocol protocol, SocketFamily family, string file, List<SocketEntry> sink,
-        string? netlinkError, int netlinkBad)
+    private SocketTableStatus ReadProcNet<T>(SocketProtocol protocol, SocketFamily family, string? directory, string file,
+        string? netlinkError, int netlinkBad, TableParser<T> parse, List<T> sink)
     {
-        string path = Path.Combine(procfsPath, file);
-        int errno = fileReader.TryRead(null, path, out ReadOnlySpan<byte> text);
+        if (directory is null)
+            return new(protocol, family, SocketSource.None, 0, netlinkBad, netlinkError, "no process in this namespace to read /proc/[pid]/net from");
+        string path = Path.Combine(directory, file);
+        int errno = _files.TryRead(null, path, out ReadOnlySpan<byte> text);
         if (errno != 0)
             return new(protocol, family, SocketSource.None, 0, netlinkBad, netlinkError, $"{path}: {Errno.Describe(errno)}");
-        ProcNetTableResult result = ProcNetTable.Parse(text, protocol, family, sink);
+        ProcNetTableResult result = parse(text, sink);
         return new(protocol, family, SocketSource.ProcNet, result.Sockets, netlinkBad + result.BadLines, netlinkError, null);
     }
 }

@@ -30,52 +30,55 @@ public sealed class ConnectionsCollector : ISnapshotCollector
         BudgetedGauge connections = metrics.Gauge("socket_connections",
             "Non-listening sockets by state. direction=inbound: port is the local listening port; outbound: the remote port. " +
             "pid and program are empty for sockets no process holds (time_wait, not yet accepted).",
-            ["protocol", "state", "direction", "port", "pid", "program"]);
+            ["protocol", "state", "direction", "port", "pid", "program", "netns"]);
         BudgetedGauge queued = metrics.Gauge("socket_queued_bytes",
             "Bytes in the receive queue (not yet read by the process) and send queue (not yet acknowledged by the peer) " +
             "of those connections: netstat's Recv-Q and Send-Q. Present only for connection groups with bytes queued in either direction.",
-            ["protocol", "queue", "direction", "port", "pid", "program"]);
+            ["protocol", "queue", "direction", "port", "pid", "program", "netns"]);
 
-        var groups = new Dictionary<ulong, (int Count, long Receive, long Send)>(snapshot.Sockets.Count / 4);
-        foreach (SocketEntry s in snapshot.Sockets)
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
-            if (s.IsListening || (s.Protocol == SocketProtocol.Udp && s.RemotePort == 0))
-                continue;
-            bool inbound = snapshot.IsListeningPort(s.Protocol, s.LocalPort);
-            ushort port = inbound ? s.LocalPort : s.RemotePort;
-            bool held = false;
-            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+            var groups = new Dictionary<ulong, (int Count, long Receive, long Send)>(ns.Sockets.Count / 4);
+            foreach (SocketEntry s in ns.Sockets)
             {
-                Add(groups, new Key(s.Protocol, s.State, inbound, port, process), s);
-                held = true;
+                if (s.IsListening || (s.Protocol == SocketProtocol.Udp && s.RemotePort == 0))
+                    continue;
+                bool inbound = ns.IsListeningPort(s.Protocol, s.LocalPort);   // against this namespace's listeners
+                ushort port = inbound ? s.LocalPort : s.RemotePort;
+                bool held = false;
+                foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+                {
+                    Add(groups, new Key(s.Protocol, s.State, inbound, port, process), s);
+                    held = true;
+                }
+                if (!held)
+                    Add(groups, new Key(s.Protocol, s.State, inbound, port, -1), s);
             }
-            if (!held)
-                Add(groups, new Key(s.Protocol, s.State, inbound, port, -1), s);
-        }
 
-        var queueTotals = new Dictionary<ulong, (long Receive, long Send)>(groups.Count);
-        foreach ((ulong packed, var g) in groups)
-        {
-            Key key = Key.Unpack(packed);
-            string protocol = Labels.Protocol(key.Protocol), direction = key.Inbound ? Labels.Inbound : Labels.Outbound;
-            string port = Labels.Port(key.Port), pid = Labels.Pid(snapshot, key.Process), program = Labels.Program(snapshot, key.Process);
-            connections.Add(g.Count, protocol, SocketStateNames.LabelValue(key.State), direction, port, pid, program);
-            // Queues are summed over states: the state is already in socket_connections.
-            ulong stateless = (key with { State = 0 }).Pack();
-            queueTotals.TryGetValue(stateless, out var t);
-            queueTotals[stateless] = (t.Receive + g.Receive, t.Send + g.Send);
-        }
-        foreach ((ulong packed, var t) in queueTotals)
-        {
-            // Idle connections queue nothing: exporting two zeros per connection group would double the series
-            // for no information. socket_connections already says the connections exist.
-            if (t.Receive == 0 && t.Send == 0)
-                continue;
-            Key key = Key.Unpack(packed);
-            string protocol = Labels.Protocol(key.Protocol), direction = key.Inbound ? Labels.Inbound : Labels.Outbound;
-            string port = Labels.Port(key.Port), pid = Labels.Pid(snapshot, key.Process), program = Labels.Program(snapshot, key.Process);
-            queued.Add(t.Receive, protocol, "receive", direction, port, pid, program);
-            queued.Add(t.Send, protocol, "send", direction, port, pid, program);
+            var queueTotals = new Dictionary<ulong, (long Receive, long Send)>(groups.Count);
+            foreach ((ulong packed, var g) in groups)
+            {
+                Key key = Key.Unpack(packed);
+                string protocol = Labels.Protocol(key.Protocol), direction = key.Inbound ? Labels.Inbound : Labels.Outbound;
+                string port = Labels.Port(key.Port), pid = Labels.Pid(snapshot, key.Process), program = Labels.Program(snapshot, key.Process);
+                connections.Add(g.Count, protocol, SocketStateNames.LabelValue(key.State), direction, port, pid, program, ns.Label);
+                // Queues are summed over states: the state is already in socket_connections.
+                ulong stateless = (key with { State = 0 }).Pack();
+                queueTotals.TryGetValue(stateless, out var t);
+                queueTotals[stateless] = (t.Receive + g.Receive, t.Send + g.Send);
+            }
+            foreach ((ulong packed, var t) in queueTotals)
+            {
+                // Idle connections queue nothing: exporting two zeros per connection group would double the series
+                // for no information. socket_connections already says the connections exist.
+                if (t.Receive == 0 && t.Send == 0)
+                    continue;
+                Key key = Key.Unpack(packed);
+                string protocol = Labels.Protocol(key.Protocol), direction = key.Inbound ? Labels.Inbound : Labels.Outbound;
+                string port = Labels.Port(key.Port), pid = Labels.Pid(snapshot, key.Process), program = Labels.Program(snapshot, key.Process);
+                queued.Add(t.Receive, protocol, "receive", direction, port, pid, program, ns.Label);
+                queued.Add(t.Send, protocol, "send", direction, port, pid, program, ns.Label);
+            }
         }
     }
 

@@ -47,15 +47,23 @@ public static class ExporterHealth
 
         Gauge source = metrics.CreateGauge("socket_exporter_socket_source",
             "1 for the source that served each socket table this scrape: netlink (sock_diag), procfs (/proc/net fallback) or none (unreadable).",
-            ["protocol", "family", "source"]);
+            ["protocol", "family", "source", "netns"]);
         Gauge malformed = metrics.CreateGauge("socket_exporter_malformed_records",
             "Netlink messages or /proc/net lines that could not be decoded and were skipped, per socket table, in this scrape.",
-            ["protocol", "family"]);
-        foreach (SocketTableStatus t in snapshot.SocketTables)
+            ["protocol", "family", "netns"]);
+        Gauge namespaces = metrics.CreateGauge("socket_exporter_netns_read",
+            "1 per network namespace read this scrape, with the method that served it: netlink (the exporter's own), setns " +
+            "(sock_diag inside the namespace, needs CAP_SYS_ADMIN), procfs (/proc/[pid]/net fallback) or none. count() is the number of namespaces.",
+            ["netns", "method"]);
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
-            string protocol = Labels.Protocol(t.Protocol), family = Labels.Family(t.Family);
-            source.WithLabels(protocol, family, SocketTableStatus.SourceLabel(t.Source)).Set(1);
-            malformed.WithLabels(protocol, family).Set(t.BadRecords);
+            namespaces.WithLabels(ns.Label, NetNsSnapshot.MethodLabel(ns.Method)).Set(1);
+            foreach (SocketTableStatus t in ns.SocketTables)
+            {
+                string protocol = Labels.Protocol(t.Protocol), family = Labels.Family(t.Family);
+                source.WithLabels(protocol, family, SocketTableStatus.SourceLabel(t.Source), ns.Label).Set(1);
+                malformed.WithLabels(protocol, family, ns.Label).Set(t.BadRecords);
+            }
         }
 
         metrics.CreateGauge("socket_exporter_series_dropped",

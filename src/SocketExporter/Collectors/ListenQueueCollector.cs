@@ -17,79 +17,65 @@ public sealed class ListenQueueCollector : ISnapshotCollector
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         SocketData.ThrowIfUnavailable(snapshot);
-        string[] labels = ["protocol", "family", "address", "port", "program"];
+        string[] labels = ["protocol", "family", "address", "port", "program", "netns"];
         BudgetedGauge length = metrics.Gauge("socket_listen_queue_length",
             "Connections waiting in the accept queue of a listening address:port (summed over SO_REUSEPORT sockets).", labels);
         BudgetedGauge limit = metrics.Gauge("socket_listen_queue_limit",
             "Backlog (maximum accept queue) of a listening address:port (summed over SO_REUSEPORT sockets). " +
             "Absent when the socket table came from /proc/net, which does not show the backlog.", labels);
 
-        var queues = new Dictionary<Key, (long Length, long Limit, bool LimitKnown)>();
-        var programs = new List<string>(4);
-        foreach (SocketEntry s in snapshot.Sockets)
-        {
-            if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Listen)
-                continue;
-            bool limitKnown = SourceOf(snapshot, s) == SocketSource.Netlink;
-            // A prefork listener is held by many processes of one program: count its queue once per program.
-            programs.Clear();
-            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
-            {
-                string program = snapshot.Processes[process].Identity.Program;
-                if (!programs.Contains(program))
-                    programs.Add(program);
-            }
-            if (programs.Count == 0)
-                programs.Add("");
-            foreach (string program in programs)
-            {
-                var key = new Key(s.Family, s.LocalAddress, s.LocalPort, program);
-                queues.TryGetValue(key, out var q);
-                queues[key] = (q.Length + s.ReceiveQueue, q.Limit + s.SendQueue, limitKnown);
-            }
-        }
-
         var addresses = new Dictionary<(InetAddress, SocketFamily), string>();
-        foreach ((Key key, var q) in queues)
+        var programs = new List<string>(4);
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
-            string[] values = ["tcp", Labels.Family(key.Family), SocketData.AddressText(addresses, key.Address, key.Family),
-                Labels.Port(key.Port), key.Program];
-            length.Add(q.Length, values);
-            if (q.LimitKnown)
-                limit.Add(q.Limit, values);
-        }
+            var queues = new Dictionary<Key, (long Length, long Limit, bool LimitKnown)>();
+            foreach (SocketEntry s in ns.Sockets)
+            {
+                if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Listen)
+                    continue;
+                bool limitKnown = SourceOf(ns, s) == SocketSource.Netlink;
+                SocketData.HolderPrograms(snapshot, s.Inode, programs);
+                foreach (string program in programs)
+                {
+                    var key = new Key(s.Family, s.LocalAddress, s.LocalPort, program);
+                    queues.TryGetValue(key, out var q);
+                    queues[key] = (q.Length + s.ReceiveQueue, q.Limit + s.SendQueue, limitKnown);
+                }
+            }
 
-        // AF_UNIX listeners: unix_diag's RQLEN gives pending connections and backlog (absent from /proc/net/unix).
-        var unixQueues = new Dictionary<(string Name, string Program), (long Length, long Limit)>();
-        foreach (UnixSocketEntry s in snapshot.UnixSockets)
-        {
-            if (!s.IsListening || s.Name is null || !s.QueuesKnown)
-                continue;
-            programs.Clear();
-            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+            foreach ((Key key, var q) in queues)
             {
-                string program = snapshot.Processes[process].Identity.Program;
-                if (!programs.Contains(program))
-                    programs.Add(program);
+                string[] values = ["tcp", Labels.Family(key.Family), SocketData.AddressText(addresses, key.Address, key.Family),
+                    Labels.Port(key.Port), key.Program, ns.Label];
+                length.Add(q.Length, values);
+                if (q.LimitKnown)
+                    limit.Add(q.Limit, values);
             }
-            if (programs.Count == 0)
-                programs.Add("");
-            foreach (string program in programs)
+
+            // AF_UNIX listeners: unix_diag's RQLEN gives pending connections and backlog (absent from /proc/net/unix).
+            var unixQueues = new Dictionary<(string Name, string Program), (long Length, long Limit)>();
+            foreach (UnixSocketEntry s in ns.UnixSockets)
             {
-                unixQueues.TryGetValue((s.Name, program), out var q);
-                unixQueues[(s.Name, program)] = (q.Length + s.ReceiveQueue, q.Limit + s.SendQueue);
+                if (!s.IsListening || s.Name is null || !s.QueuesKnown)
+                    continue;
+                SocketData.HolderPrograms(snapshot, s.Inode, programs);
+                foreach (string program in programs)
+                {
+                    unixQueues.TryGetValue((s.Name, program), out var q);
+                    unixQueues[(s.Name, program)] = (q.Length + s.ReceiveQueue, q.Limit + s.SendQueue);
+                }
             }
-        }
-        foreach (((string name, string program), var q) in unixQueues)
-        {
-            length.Add(q.Length, "unix", "unix", name, "", program);
-            limit.Add(q.Limit, "unix", "unix", name, "", program);
+            foreach (((string name, string program), var q) in unixQueues)
+            {
+                length.Add(q.Length, "unix", "unix", name, "", program, ns.Label);
+                limit.Add(q.Limit, "unix", "unix", name, "", program, ns.Label);
+            }
         }
     }
 
-    private static SocketSource SourceOf(ScrapeSnapshot snapshot, in SocketEntry s)
+    private static SocketSource SourceOf(NetNsSnapshot ns, in SocketEntry s)
     {
-        foreach (SocketTableStatus t in snapshot.SocketTables)
+        foreach (SocketTableStatus t in ns.SocketTables)
             if (t.Protocol == s.Protocol && t.Family == s.Family)
                 return t.Source;
         return SocketSource.None;

@@ -1,9 +1,8 @@
-using Prometheus;
 using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Collectors;
 
-/// <summary>socket_listening: `ss -tulnp` / `netstat -tulnp` — which process listens on which address:port.</summary>
+/// <summary>socket_listening: `ss -tulnp` / `ss -xlp` — which process listens on which address:port, per network namespace.</summary>
 public sealed class ListeningCollector : ISnapshotCollector
 {
     public string Name => "listening";
@@ -15,39 +14,42 @@ public sealed class ListeningCollector : ISnapshotCollector
         SocketData.ThrowIfUnavailable(snapshot);
         BudgetedGauge listening = metrics.Gauge("socket_listening",
             "Listening TCP sockets, bound unconnected UDP sockets and listening unix sockets a process holds on an address:port " +
-            "(several with SO_REUSEPORT; unix: address is the path, port is empty). pid and program are empty when no visible process holds the socket.",
-            ["protocol", "family", "address", "port", "pid", "program"]);
-
-        var counts = new Dictionary<Key, int>();
-        foreach (SocketEntry s in snapshot.Sockets)
-        {
-            if (!s.IsListening)
-                continue;
-            bool held = false;
-            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
-            {
-                Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, process));
-                held = true;
-            }
-            if (!held)
-                Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, -1));
-        }
+            "(several with SO_REUSEPORT; unix: address is the path, port is empty), per network namespace (netns=\"host\" " +
+            "for the host's). pid and program are empty when no visible process holds the socket.",
+            ["protocol", "family", "address", "port", "pid", "program", "netns"]);
 
         var addresses = new Dictionary<(InetAddress, SocketFamily), string>();
-        foreach ((Key key, int count) in counts)
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
-            listening.Add(count, 
-                Labels.Protocol(key.Protocol), Labels.Family(key.Family), SocketData.AddressText(addresses, key.Address, key.Family),
-                Labels.Port(key.Port), Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process));
+            var counts = new Dictionary<Key, int>();
+            foreach (SocketEntry s in ns.Sockets)
+            {
+                if (!s.IsListening)
+                    continue;
+                bool held = false;
+                foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+                {
+                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, process));
+                    held = true;
+                }
+                if (!held)
+                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, -1));
+            }
+            foreach ((Key key, int count) in counts)
+            {
+                listening.Add(count, Labels.Protocol(key.Protocol), Labels.Family(key.Family),
+                    SocketData.AddressText(addresses, key.Address, key.Family), Labels.Port(key.Port),
+                    Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process), ns.Label);
+            }
+            WriteUnix(snapshot, ns, listening);
         }
-        WriteUnix(snapshot, listening);
     }
 
     // AF_UNIX listeners: address is the path ("@name" for the abstract namespace), port is empty.
-    private static void WriteUnix(ScrapeSnapshot snapshot, BudgetedGauge listening)
+    private static void WriteUnix(ScrapeSnapshot snapshot, NetNsSnapshot ns, BudgetedGauge listening)
     {
         var counts = new Dictionary<(string Name, int Process), int>();
-        foreach (UnixSocketEntry s in snapshot.UnixSockets)
+        foreach (UnixSocketEntry s in ns.UnixSockets)
         {
             if (!s.IsListening || s.Name is null)
                 continue;
@@ -61,9 +63,9 @@ public sealed class ListeningCollector : ISnapshotCollector
                 counts[(s.Name, -1)] = counts.GetValueOrDefault((s.Name, -1)) + 1;
         }
         foreach (((string name, int process), int count) in counts)
-            listening.Add(count, "unix", "unix", name, "", Labels.Pid(snapshot, process), Labels.Program(snapshot, process));
+            listening.Add(count, "unix", "unix", name, "", Labels.Pid(snapshot, process), Labels.Program(snapshot, process), ns.Label);
     }
 
     private static void Add(Dictionary<Key, int> counts, Key key) =>
-        counts[key] = counts.TryGetValue(key, out int n) ? n + 1 : 1;
+        counts[key] = counts.GetValueOrDefault(key) + 1;
 }

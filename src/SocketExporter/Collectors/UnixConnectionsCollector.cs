@@ -18,31 +18,34 @@ public sealed class UnixConnectionsCollector : ISnapshotCollector
             throw new CollectorDataUnavailableException("the unix socket table could not be read");
         BudgetedGauge connections = metrics.Gauge("socket_unix_connections",
             "Connected unix stream/seqpacket sockets by the listener path they belong to (server side and clients), per process.",
-            ["path", "state", "pid", "program"]);
+            ["path", "state", "pid", "program", "netns"]);
 
-        var names = new Dictionary<ulong, string>();
-        foreach (UnixSocketEntry s in snapshot.UnixSockets)
-            if (s.Name is not null && s.Inode != 0)
-                names[s.Inode] = s.Name;
-
-        var counts = new Dictionary<(string Path, SocketState State, int Process), int>();
-        foreach (UnixSocketEntry s in snapshot.UnixSockets)
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
-            if (s.IsListening || !s.IsConnectionOriented || s.State == SocketState.Close)
-                continue;
-            string? path = s.Name ?? (s.PeerInode != 0 && names.TryGetValue(s.PeerInode, out string? peerName) ? peerName : null);
-            if (path is null)
-                continue;
-            bool held = false;
-            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+            var names = new Dictionary<ulong, string>();
+            foreach (UnixSocketEntry s in ns.UnixSockets)
+                if (s.Name is not null && s.Inode != 0)
+                    names[s.Inode] = s.Name;
+
+            var counts = new Dictionary<(string Path, SocketState State, int Process), int>();
+            foreach (UnixSocketEntry s in ns.UnixSockets)
             {
-                counts[(path, s.State, process)] = counts.GetValueOrDefault((path, s.State, process)) + 1;
-                held = true;
+                if (s.IsListening || !s.IsConnectionOriented || s.State == SocketState.Close)
+                    continue;
+                string? path = s.Name ?? (s.PeerInode != 0 && names.TryGetValue(s.PeerInode, out string? peerName) ? peerName : null);
+                if (path is null)
+                    continue;
+                bool held = false;
+                foreach (int process in snapshot.Owners.GetOwners(s.Inode))
+                {
+                    counts[(path, s.State, process)] = counts.GetValueOrDefault((path, s.State, process)) + 1;
+                    held = true;
+                }
+                if (!held)
+                    counts[(path, s.State, -1)] = counts.GetValueOrDefault((path, s.State, -1)) + 1;
             }
-            if (!held)
-                counts[(path, s.State, -1)] = counts.GetValueOrDefault((path, s.State, -1)) + 1;
+            foreach (((string path, SocketState state, int process), int count) in counts)
+                connections.Add(count, path, SocketStateNames.LabelValue(state), Labels.Pid(snapshot, process), Labels.Program(snapshot, process), ns.Label);
         }
-        foreach (((string path, SocketState state, int process), int count) in counts)
-            connections.Add(count, path, SocketStateNames.LabelValue(state), Labels.Pid(snapshot, process), Labels.Program(snapshot, process));
     }
 }

@@ -27,6 +27,9 @@ public static class CommandLine
                                        Path under which to expose metrics.
           --path.procfs="/proc"        procfs mount point (e.g. /host/proc in a container).
           --socket.source=auto         auto: sock_diag netlink, falling back to /proc/net per table; procfs: /proc/net only.
+          --netns.mode=all             all: every network namespace under the proc root (and /run/netns); own: the exporter's only.
+          --netns.method=auto          auto: setns + sock_diag into each namespace (CAP_SYS_ADMIN), falling back to
+                                       /proc/PID/net; procfs: /proc/PID/net only (no CAP_SYS_ADMIN needed).
           --watch.path=PATH            Report processes keeping PATH's filesystem busy (fuser -vm). Repeatable.
           --metrics.max-series={MetricOptions.DefaultMaxSeries}
                                        Series per scrape past which the rest fold into "overflow" series
@@ -114,6 +117,28 @@ public static class CommandLine
                             "auto" => false,
                             "procfs" => true,
                             var v => throw new UsageException($"--socket.source must be auto or procfs, not '{v}'"),
+                        },
+                    };
+                    break;
+                case "netns.mode":
+                    options = options with
+                    {
+                        AllNamespaces = Value() switch
+                        {
+                            "all" => true,
+                            "own" => false,
+                            var v => throw new UsageException($"--netns.mode must be all or own, not '{v}'"),
+                        },
+                    };
+                    break;
+                case "netns.method":
+                    options = options with
+                    {
+                        UseSetns = Value() switch
+                        {
+                            "auto" => true,
+                            "procfs" => false,
+                            var v => throw new UsageException($"--netns.method must be auto or procfs, not '{v}'"),
                         },
                     };
                     break;

@@ -14,6 +14,8 @@ public sealed record ExporterOptions
     public string ProcfsPath { get; init; } = "/proc";
     public bool ProcNetOnly { get; init; }
     public List<string> WatchPaths { get; init; } = [];
+    public bool AllNamespaces { get; init; } = true;
+    public bool UseSetns { get; init; } = true;
     public Collectors.MetricOptions Metrics { get; init; } = new();
     public Collectors.DeviceFilter Devices { get; init; } = Collectors.DeviceFilter.Default;
     public HashSet<string> DisabledCollectors { get; init; } = [];

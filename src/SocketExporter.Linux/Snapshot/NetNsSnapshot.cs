@@ -1,0 +1,60 @@
+namespace SocketExporter.Linux.Snapshot;
+
+/// <summary>How a namespace's socket tables were read.</summary>
+public enum NetNsMethod
+{
+    /// <summary>sock_diag from the exporter's own namespace.</summary>
+    Netlink,
+    /// <summary>sock_diag through a socket created inside the namespace after setns().</summary>
+    Setns,
+    /// <summary>/proc/[pid]/net text of a process in the namespace (no CAP_SYS_ADMIN needed).</summary>
+    ProcFs,
+    /// <summary>Nothing could be read.</summary>
+    None,
+}
+
+/// <summary>The sockets of one network namespace. Series from different namespaces never merge.</summary>
+public sealed class NetNsSnapshot
+{
+    public required ulong Inode { get; init; }
+
+    /// <summary>The netns label value: "host" for the host's namespace, else the nsfs inode.</summary>
+    public required string Label { get; init; }
+    public bool IsHost { get; init; }
+    public NetNsMethod Method { get; init; }
+    public string? MethodError { get; init; }
+    public required IReadOnlyList<SocketEntry> Sockets { get; init; }
+    public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
+    public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }
+
+    public static string MethodLabel(NetNsMethod method) => method switch
+    {
+        NetNsMethod.Netlink => "netlink",
+        NetNsMethod.Setns => "setns",
+        NetNsMethod.ProcFs => "procfs",
+        _ => "none",
+    };
+
+    /// <summary>True when no TCP/UDP table of this namespace could be read.</summary>
+    public bool SocketsFailed => !SocketTables.Any(t => t.Source != SocketSource.None && t.Protocol != SocketProtocol.Unix);
+
+    public bool UnixSocketsFailed => !SocketTables.Any(t => t.Source != SocketSource.None && t.Protocol == SocketProtocol.Unix);
+
+    private HashSet<uint>? _listeningPorts;
+
+    /// <summary>(protocol, local port) pairs with a listener in this namespace: what makes a connection "inbound" here.</summary>
+    public bool IsListeningPort(SocketProtocol protocol, ushort port)
+    {
+        _listeningPorts ??= BuildListeningPorts();
+        return _listeningPorts.Contains(((uint)protocol << 16) | port);
+    }
+
+    private HashSet<uint> BuildListeningPorts()
+    {
+        var ports = new HashSet<uint>();
+        foreach (SocketEntry s in Sockets)
+            if (s.IsListening && s.LocalPort != 0)
+                ports.Add(((uint)s.Protocol << 16) | s.LocalPort);
+        return ports;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.Namespaces;
+using SocketExporter.Linux.Netlink;
+
+namespace SocketExporter.Linux.Snapshot;
+
+/// <summary>
+/// Reads the socket tables of every discovered network namespace, each once: the exporter's own directly;
+/// the others through a sock_diag socket created inside them by <see cref="NetNsWorker"/> (needs CAP_SYS_ADMIN),
+/// else from /proc/[pid]/net of a process inside (no privilege needed). Every per-namespace socket is closed
+/// before returning: an open socket would keep its namespace alive.
+/// </summary>
+public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool useSetns) : IDisposable
+{
+    private readonly SocketTableReader _tables = new();
+    private readonly NetNsWorker _worker = new();
+
+    public List<NetNsSnapshot> Read(IReadOnlyList<NetNsTarget> targets)
+    {
+        NetNsOpenResult?[] opened = OpenForeign(targets);
+        var result = new List<NetNsSnapshot>(targets.Count);
+        for (int i = 0; i < targets.Count; i++)
+        {
+            NetNsTarget target = targets[i];
+            SockDiagClient? client = null;
+            string? clientError;
+            NetNsMethod viaNetlink = target.IsOwn ? NetNsMethod.Netlink : NetNsMethod.Setns;
+            if (procNetOnly)
+                clientError = "sock_diag disabled by --socket.source=procfs";
+            else if (target.IsOwn)
+            {
+                int errno = SockDiagClient.TryOpen(out client);
+                clientError = errno == 0 ? null : $"socket(AF_NETLINK, NETLINK_SOCK_DIAG): {Errno.Describe(errno)}";
+            }
+            else if (opened[i] is { } open)
+            {
+                client = open.Client;
+                clientError = open.Error;
+            }
+            else
+                clientError = "setns disabled by --netns.method=procfs";
+
+            string? procNet = target.IsOwn ? Path.Combine(procfsPath, "net")
+                : target.Pid is int pid ? Path.Combine(procfsPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "net")
+                : null;
+            var sockets = new List<SocketEntry>();
+            var unix = new List<UnixSocketEntry>();
+            List<SocketTableStatus> tables;
+            using (client)
+                tables = _tables.Read(client, clientError, procNet, sockets, unix);
+            Deduplicate(sockets);
+
+            NetNsMethod method = tables.All(t => t.Source == SocketSource.Netlink) ? viaNetlink
+                : tables.All(t => t.Source == SocketSource.None) ? NetNsMethod.None
+                : tables.Any(t => t.Source == SocketSource.Netlink) ? viaNetlink
+                : NetNsMethod.ProcFs;
+            result.Add(new NetNsSnapshot
+            {
+                Inode = target.Inode,
+                Label = target.Label,
+                IsHost = target.IsHost,
+                Method = method,
+                MethodError = clientError,
+                Sockets = sockets,
+                UnixSockets = unix,
+                SocketTables = tables,
+            });
+        }
+        return result;
+    }
+
+    private NetNsOpenResult?[] OpenForeign(IReadOnlyList<NetNsTarget> targets)
+    {
+        var opened = new NetNsOpenResult?[targets.Count];
+        if (procNetOnly || !useSetns)
+            return opened;
+        var indexes = new List<int>();
+        var fds = new List<SafeFd>();
+        try
+        {
+            for (int i = 0; i < targets.Count; i++)
+            {
+                NetNsTarget t = targets[i];
+                if (t.IsOwn) continue;
+                string path = t.NamedPath ?? Path.Combine(procfsPath, t.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "ns", "net");
+                int errno = Libc.OpenAt(null, PathBytes.ToNulTerminated(path), Constants.O_RDONLY, out SafeFd fd);
+                if (errno != 0)
+                {
+                    fd.Dispose();
+                    opened[i] = new NetNsOpenResult(null, errno, $"{path}: {Errno.Describe(errno)}");
+                    continue;
+                }
+                indexes.Add(i);
+                fds.Add(fd);
+            }
+            if (fds.Count == 0)
+                return opened;
+            NetNsOpenResult[] results;
+            try
+            {
+                results = _worker.OpenSockDiagAsync(fds).GetAwaiter().GetResult();
+            }
+            catch (InvalidOperationException e)
+            {
+                results = fds.Select(_ => new NetNsOpenResult(null, Constants.EIO, e.Message)).ToArray();
+            }
+            for (int k = 0; k < indexes.Count; k++)
+                opened[indexes[k]] = results[k];
+            return opened;
+        }
+        finally
+        {
+            foreach (SafeFd fd in fds) fd.Dispose();
+        }
+    }
+
+    // Dumps are not atomic: a socket that moves between hash chains mid-dump can be reported twice.
+    private static void Deduplicate(List<SocketEntry> sockets)
+    {
+        var seen = new HashSet<ulong>(sockets.Count);
+        int write = 0;
+        for (int read = 0; read < sockets.Count; read++)
+        {
+            SocketEntry s = sockets[read];
+            if (s.Inode != 0 && !seen.Add(s.Inode))
+                continue;
+            sockets[write++] = s;
+        }
+        sockets.RemoveRange(write, sockets.Count - write);
+    }
+
+    public void Dispose() => _worker.Dispose();
+}

@@ -1,0 +1,74 @@
+using System.Buffers.Binary;
+using SocketExporter.Linux.Netlink;
+using SocketExporter.Linux.Snapshot;
+using SocketExporter.Linux.Tests.Infrastructure;
+
+namespace SocketExporter.Linux.Tests.Netlink;
+
+public sealed class SockDiagRequestTests
+{
+    [Fact]
+    public void InetLength_Is72_HeaderPlusInetDiagReqV2()
+    {
+        Assert.Equal(72, SockDiagRequest.InetLength);
+    }
+
+    [Fact]
+    public void WriteInetDump_TcpV6ListenOnly_HasEveryFieldAtItsOffset()
+    {
+        byte[] r = new byte[SockDiagRequest.InetLength];
+
+        SockDiagRequest.WriteInetDump(r, SocketFamily.Ipv6, SocketProtocol.Tcp, 1u << 10, 0x01020304);
+
+        Assert.Equal(72u, BinaryPrimitives.ReadUInt32LittleEndian(r));                 // nlmsg_len
+        Assert.Equal((ushort)20, BinaryPrimitives.ReadUInt16LittleEndian(r.AsSpan(4))); // SOCK_DIAG_BY_FAMILY
+        Assert.Equal((ushort)0x301, BinaryPrimitives.ReadUInt16LittleEndian(r.AsSpan(6))); // NLM_F_REQUEST | NLM_F_DUMP
+        Assert.Equal(0x01020304u, BinaryPrimitives.ReadUInt32LittleEndian(r.AsSpan(8)));   // nlmsg_seq
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(r.AsSpan(12)));           // nlmsg_pid: the kernel
+        Assert.Equal((byte)10, r[16]);   // sdiag_family AF_INET6
+        Assert.Equal((byte)6, r[17]);    // sdiag_protocol IPPROTO_TCP
+        Assert.Equal((byte)0, r[18]);    // idiag_ext: no attributes requested
+        Assert.Equal((byte)0, r[19]);    // pad
+        Assert.Equal(0x400u, BinaryPrimitives.ReadUInt32LittleEndian(r.AsSpan(20)));       // idiag_states
+        Assert.All(r[24..], b => Assert.Equal(0, b));                                      // inet_diag_sockid
+    }
+
+    [Theory]
+    [InlineData("tcp4-listen-and-established", SocketFamily.Ipv4, SocketProtocol.Tcp, 0xFFFFFFFFu)]
+    [InlineData("tcp4-listen-only", SocketFamily.Ipv4, SocketProtocol.Tcp, 0x400u)]
+    [InlineData("tcp6-listen-v6only", SocketFamily.Ipv6, SocketProtocol.Tcp, 0xFFFFFFFFu)]
+    [InlineData("udp4-bound-and-connected", SocketFamily.Ipv4, SocketProtocol.Udp, 0xFFFFFFFFu)]
+    [InlineData("udp6-bound", SocketFamily.Ipv6, SocketProtocol.Udp, 0xFFFFFFFFu)]
+    public void WriteInetDump_SameParametersAsACapture_IsByteIdenticalToTheCapturedRequest(string name, SocketFamily family,
+        SocketProtocol protocol, uint states)
+    {
+        byte[] captured = Fixture.NetlinkRequestBytes(name);
+        Assert.Equal(72, captured.Length);
+        byte[] r = new byte[SockDiagRequest.InetLength];
+
+        SockDiagRequest.WriteInetDump(r, family, protocol, states, NetlinkBytes.FixtureSequence);
+
+        Assert.Equal(Convert.ToHexString(captured), Convert.ToHexString(r));
+    }
+
+    [Fact]
+    public void WriteInetDump_DirtyLargerBuffer_ClearsTheRequestAndLeavesTheRestAlone()
+    {
+        byte[] r = Enumerable.Repeat((byte)0xAA, 100).ToArray();
+
+        SockDiagRequest.WriteInetDump(r, SocketFamily.Ipv4, SocketProtocol.Udp, NetlinkConstants.AllStates, 1);
+
+        Assert.Equal((byte)17, r[17]);
+        Assert.All(r[24..72], b => Assert.Equal(0, b));
+        Assert.All(r[72..], b => Assert.Equal(0xAA, b));
+    }
+
+    [Fact]
+    public void WriteInetDump_DestinationTooShort_Throws()
+    {
+        byte[] r = new byte[71];
+
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            SockDiagRequest.WriteInetDump(r, SocketFamily.Ipv4, SocketProtocol.Tcp, NetlinkConstants.AllStates, 1));
+    }
+}

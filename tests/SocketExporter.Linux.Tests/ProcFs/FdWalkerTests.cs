@@ -1,0 +1,146 @@
+using System.IO.Pipes;
+using System.Net;
+using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
+using SocketExporter.Linux.Tests.Infrastructure;
+
+namespace SocketExporter.Linux.Tests.ProcFs;
+
+public sealed class FdWalkerTests
+{
+    // Beyond PID_MAX_LIMIT (2^22, include/linux/threads.h): no process can ever have this pid.
+    private const int ImpossiblePid = (1 << 22) + 1;
+
+    [Fact]
+    public void Walk_FixturePid4242_CountsKindsAndRecordsSocketInodes()
+    {
+        using SafeFd root = OpenDirectory(Fixture.Path("proc"));
+        var owners = new SocketOwnerIndex();
+        var counts = new FdKindCounts();
+        var devices = new List<DeviceHold>();
+
+        FdWalkStatus status = new FdWalker().Walk(root, 4242, 7, owners, ref counts, devices, statPaths: false);
+
+        Assert.Equal(FdWalkStatus.Read, status);
+        Assert.Equal(10, counts.Total);
+        Assert.Equal((4, 1, 1, 3, 1), (counts[FdKind.Socket], counts[FdKind.Pipe], counts[FdKind.AnonInode], counts[FdKind.File], counts[FdKind.Other]));
+        Assert.Equal(4, owners.SocketCount);
+        foreach (ulong inode in new ulong[] { 5001, 5002, 616857, 616872 })
+            Assert.Equal([7], Owners(owners, inode));
+        Assert.Empty(devices);   // nothing was statx'ed
+    }
+
+    [Fact]
+    public void Walk_FixtureTree_SharedSocketHasBothHolders()
+    {
+        using SafeFd root = OpenDirectory(Fixture.Path("proc"));
+        var owners = new SocketOwnerIndex();
+        var walker = new FdWalker();
+        var counts4242 = new FdKindCounts();
+        var counts1 = new FdKindCounts();
+
+        Assert.Equal(FdWalkStatus.Read, walker.Walk(root, 4242, 0, owners, ref counts4242, null, statPaths: false));
+        Assert.Equal(FdWalkStatus.Read, walker.Walk(root, 1, 1, owners, ref counts1, null, statPaths: false));
+
+        // README: 5 unique socket inodes, 6 socket fds; 5001 held by 4242 and 1.
+        Assert.Equal(5, owners.SocketCount);
+        Assert.Equal(6, counts4242[FdKind.Socket] + counts1[FdKind.Socket]);
+        Assert.Equal([1, 0], Owners(owners, 5001));
+        Assert.Equal([1], Owners(owners, 5003));
+        Assert.Equal((6, 3, 2, 1), (counts1.Total, counts1[FdKind.File], counts1[FdKind.Socket], counts1[FdKind.AnonInode]));
+    }
+
+    [Fact]
+    public void Walk_FixturePidWithoutFdDirectory_IsVanishedWithNothingCounted()
+    {
+        using SafeFd root = OpenDirectory(Fixture.Path("proc"));
+        var owners = new SocketOwnerIndex();
+        var counts = new FdKindCounts();
+
+        FdWalkStatus status = new FdWalker().Walk(root, 4243, 0, owners, ref counts, null, statPaths: true);
+
+        Assert.Equal(FdWalkStatus.Vanished, status);
+        Assert.Equal((0, 0), (counts.Total, owners.SocketCount));
+    }
+
+    [Fact, Trait("Category", "Integration")]
+    public void Walk_OwnProcess_RecordsOwnSocketsAndCountsPipeFileAndDirectory()
+    {
+        using var trio = new OwnTcpTrio(IPAddress.Loopback);
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.Out);
+        string file = Path.GetTempFileName();
+        try
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
+            using SafeFd directory = OpenDirectory(Path.GetTempPath());
+            using SafeFd proc = OpenDirectory("/proc");
+            var owners = new SocketOwnerIndex();
+            var counts = new FdKindCounts();
+            var devices = new List<DeviceHold>();
+
+            FdWalkStatus status = new FdWalker().Walk(proc, Environment.ProcessId, 3, owners, ref counts, devices, statPaths: true);
+
+            Assert.Equal(FdWalkStatus.Read, status);
+            ulong[] inodes = trio.Inodes;
+            Assert.Equal(3, inodes.Distinct().Count());
+            Assert.All(inodes, inode => Assert.Equal([3], Owners(owners, inode)));
+            Assert.True(counts[FdKind.Socket] >= 3, $"sockets: {counts[FdKind.Socket]}");
+            Assert.True(counts[FdKind.Pipe] >= 2, $"pipes: {counts[FdKind.Pipe]}");          // both ends of the pipe
+            Assert.True(counts[FdKind.File] >= 1, $"files: {counts[FdKind.File]}");
+            Assert.True(counts[FdKind.Directory] >= 1, $"directories: {counts[FdKind.Directory]}");
+            Assert.True(counts.Total >= 7);
+            // Each device descriptor gives exactly one hold, attributed to the walked process.
+            Assert.Equal(counts[FdKind.CharDevice] + counts[FdKind.BlockDevice], devices.Count);
+            Assert.All(devices, d => Assert.Equal(3, d.ProcessIndex));
+            GC.KeepAlive(stream);
+            GC.KeepAlive(pipe.ClientSafePipeHandle);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact, Trait("Category", "Integration")]
+    public void Walk_OwnProcessWithoutStat_PathsStayFiles()
+    {
+        using SafeFd directory = OpenDirectory(Path.GetTempPath());
+        using SafeFd proc = OpenDirectory("/proc");
+        var counts = new FdKindCounts();
+
+        FdWalkStatus status = new FdWalker().Walk(proc, Environment.ProcessId, 0, new SocketOwnerIndex(), ref counts, null, statPaths: false);
+
+        Assert.Equal(FdWalkStatus.Read, status);
+        Assert.True(counts[FdKind.File] >= 1);
+        Assert.Equal((0, 0, 0), (counts[FdKind.Directory], counts[FdKind.CharDevice], counts[FdKind.BlockDevice]));
+    }
+
+    [Fact, Trait("Category", "Integration")]
+    public void Walk_NonexistentPid_IsVanished()
+    {
+        using SafeFd proc = OpenDirectory("/proc");
+        var owners = new SocketOwnerIndex();
+        var counts = new FdKindCounts();
+
+        FdWalkStatus status = new FdWalker().Walk(proc, ImpossiblePid, 0, owners, ref counts, [], statPaths: true);
+
+        Assert.Equal(FdWalkStatus.Vanished, status);
+        Assert.Equal((0, 0), (counts.Total, owners.SocketCount));
+    }
+
+    private static SafeFd OpenDirectory(string path)
+    {
+        int errno = Libc.OpenAt(null, PathBytes.ToNulTerminated(path), Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd fd);
+        Assert.True(errno == 0, $"open {path}: {Errno.Describe(errno)}");
+        return fd;
+    }
+
+    private static List<int> Owners(SocketOwnerIndex index, ulong inode)
+    {
+        var owners = new List<int>();
+        foreach (int process in index.GetOwners(inode))
+            owners.Add(process);
+        return owners;
+    }
+}

@@ -1,0 +1,101 @@
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Linux.Tests.Snapshot;
+
+public sealed class SocketOwnerIndexTests
+{
+    [Fact]
+    public void Add_SeveralHolders_AllAreListedMostRecentFirst()
+    {
+        var index = new SocketOwnerIndex();
+        index.Add(5001, 0);
+        index.Add(5002, 0);
+        index.Add(5001, 1);
+        index.Add(5001, 4);
+
+        Assert.Equal(2, index.SocketCount);
+        Assert.Equal([4, 1, 0], Owners(index, 5001));
+        Assert.Equal([0], Owners(index, 5002));
+    }
+
+    [Fact]
+    public void Add_SameProcessDupedDescriptors_RecordedOnce()
+    {
+        var index = new SocketOwnerIndex();
+        index.Add(5001, 3);   // fd 3
+        index.Add(5002, 3);   // another socket in between
+        index.Add(5001, 3);   // fd 7 = dup(3)
+        index.Add(5001, 3);   // fd 9 = dup(3)
+
+        Assert.Equal([3], Owners(index, 5001));
+        Assert.Equal(2, index.SocketCount);
+    }
+
+    [Fact]
+    public void Add_DupInLaterProcessAfterEarlierHolder_RecordedOncePerProcess()
+    {
+        var index = new SocketOwnerIndex();
+        index.Add(616857, 0);
+        index.Add(616857, 1);
+        index.Add(616857, 1);
+        index.Add(616857, 2);
+        index.Add(616857, 2);
+
+        Assert.Equal([2, 1, 0], Owners(index, 616857));
+    }
+
+    [Fact]
+    public void GetOwners_UnknownInode_HasNoOwners()
+    {
+        var index = new SocketOwnerIndex(capacity: 4);
+        index.Add(5001, 0);
+
+        Assert.Empty(Owners(index, 9999));
+        Assert.False(index.IsHeld(9999));
+        Assert.True(index.IsHeld(5001));
+        Assert.False(index.IsHeld(0));
+    }
+
+    [Fact]
+    public void GetOwners_EmptyIndex_HasNoOwners()
+    {
+        var index = new SocketOwnerIndex();
+
+        Assert.Equal(0, index.SocketCount);
+        Assert.Empty(Owners(index, 5001));
+    }
+
+    [Fact]
+    public void Add_InodesAbove32Bits_AreDistinct()
+    {
+        var index = new SocketOwnerIndex();
+        index.Add(1, 0);
+        index.Add((1ul << 32) | 1, 1);
+
+        Assert.Equal(2, index.SocketCount);
+        Assert.Equal([0], Owners(index, 1));
+        Assert.Equal([1], Owners(index, (1ul << 32) | 1));
+    }
+
+    [Fact]
+    public void Add_ManySocketsAndHolders_EveryListIsComplete()
+    {
+        var index = new SocketOwnerIndex();
+        for (int process = 0; process < 50; process++)
+            for (ulong inode = 1; inode <= 200; inode++)
+                if (inode % (ulong)(process + 1) == 0)
+                    index.Add(inode, process);
+
+        Assert.Equal(200, index.SocketCount);
+        Assert.Equal(Enumerable.Range(0, 50).Where(p => 120 % (p + 1) == 0).Reverse(), Owners(index, 120));
+        Assert.Equal([0], Owners(index, 199));   // prime: held by process 0 only
+    }
+
+    private static List<int> Owners(SocketOwnerIndex index, ulong inode)
+    {
+        var owners = new List<int>();
+        foreach (int process in index.GetOwners(inode))
+            owners.Add(process);
+        return owners;
+    }
+}
