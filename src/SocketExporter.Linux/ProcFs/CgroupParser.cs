@@ -64,7 +64,7 @@ public static partial class CgroupParser
     private static partial Regex ContainerPattern();
 
     // kubepods-burstable-pod<uid_with_underscores>.slice, kubepods-pod<uid>.slice, /kubepods/besteffort/pod<uid>/
-    [GeneratedRegex(@"pod(?<uid>[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?=/|$)",
+    [GeneratedRegex(@"pod(?<uid>[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?=[/:]|$)",
         RegexOptions.CultureInvariant)]
     private static partial Regex PodPattern();
 }

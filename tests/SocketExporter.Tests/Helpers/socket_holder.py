@@ -2,7 +2,7 @@
 """Opens a known set of sockets and descriptors for the integration tests, prints one JSON line
 describing them (ports, pids), then holds everything until its stdin closes.
 
-Usage: socket_holder.py core | fds WORKDIR | unix WORKDIR | busy cwd|fd|mmap DIR
+Usage: socket_holder.py core | fds WORKDIR | unix WORKDIR | busy cwd|fd|mmap DIR | netns PORT
 Everything stays on loopback. Forked children exit when the parent's stdin closes (they poll getppid)."""
 import json, os, select, socket, sys, time
 
@@ -121,6 +121,15 @@ def busy(mode, directory):
             keep.append(mmap.mmap(f.fileno(), 4096))   # the descriptor closes; the mapping stays
     return keep, out
 
+def netns(port):
+    """A listener on 127.0.0.1:PORT with one accepted connection to it (run inside a namespace, or on the host)."""
+    keep, out = [], {"pid": os.getpid()}
+    lst = listen_tcp("127.0.0.1", port=int(port)); keep.append(lst)
+    c = socket.create_connection(("127.0.0.1", lst.getsockname()[1])); keep.append(c)
+    a, _ = lst.accept(); keep.append(a)
+    out["port"] = lst.getsockname()[1]
+    return keep, out
+
 def main():
     scenario = sys.argv[1]
     keep, out = {
@@ -128,6 +137,7 @@ def main():
         "fds": lambda: fds(sys.argv[2]),
         "unix": lambda: unix(sys.argv[2]),
         "busy": lambda: busy(sys.argv[2], sys.argv[3]),
+        "netns": lambda: netns(sys.argv[2]),
     }[scenario]()
     print(json.dumps(out), flush=True)
     # Hold until the test closes our stdin.

@@ -20,14 +20,19 @@ public sealed class HolderProcess : IDisposable
         Info = info;
     }
 
-    public static HolderProcess Start(string scenario, params string[] extraArgs)
+    public static HolderProcess Start(string scenario, params string[] extraArgs) => StartWith([], scenario, extraArgs);
+
+    /// <summary>Starts the holder behind a command that execs it, e.g. ["ip", "netns", "exec", NAME] (same pid).</summary>
+    public static HolderProcess StartWith(IReadOnlyList<string> prefix, string scenario, params string[] extraArgs)
     {
-        var info = new ProcessStartInfo(ToolRunner.Python)
+        var info = new ProcessStartInfo(prefix.Count > 0 ? prefix[0] : ToolRunner.Python)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        foreach (string p in prefix.Skip(1)) info.ArgumentList.Add(p);
+        if (prefix.Count > 0) info.ArgumentList.Add(ToolRunner.Python);
         info.ArgumentList.Add(RepoPaths.Helper("socket_holder.py"));
         info.ArgumentList.Add(scenario);
         foreach (string a in extraArgs) info.ArgumentList.Add(a);

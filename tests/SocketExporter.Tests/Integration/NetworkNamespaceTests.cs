@@ -1,0 +1,71 @@
+using SocketExporter.Tests.Infrastructure;
+
+namespace SocketExporter.Tests.Integration;
+
+/// <summary>
+/// A network namespace made by the test (ip netns add) with a listener on the same port as a host listener:
+/// both are exported, attributed to their pids, apart by netns; with CAP_SYS_ADMIN dropped the namespace is still
+/// read, through /proc/PID/net.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class NetworkNamespaceTests : IDisposable
+{
+    private readonly string _name = $"se-test-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    public NetworkNamespaceTests()
+    {
+        ToolRunner.Run("ip", "netns", "add", _name);
+        ToolRunner.Run("ip", "-n", _name, "link", "set", "lo", "up");
+    }
+
+    [Theory]
+    [InlineData(true)]    // as root: setns + sock_diag inside the namespace
+    [InlineData(false)]   // CAP_SYS_ADMIN dropped: /proc/PID/net of a process inside
+    public void SamePortInTwoNamespaces_BothExportedApartAndClassifiedPerNamespace(bool withSysAdmin)
+    {
+        using HolderProcess host = HolderProcess.Start("netns", "0");
+        string port = host.Int("port").ToString();
+        using HolderProcess inside = HolderProcess.StartWith(["ip", "netns", "exec", _name], "netns", port);
+        Assert.Equal(host.Int("port"), inside.Int("port"));
+
+        IReadOnlyList<string>? command = withSysAdmin ? null
+            : ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin", "dotnet", RepoPaths.ExporterDll];
+        using ExporterProcess exporter = ExporterProcess.Start(command: command);
+        MetricSet metrics = exporter.ScrapeMetrics();
+
+        Sample hostListener = Assert.Single(metrics.Named("socket_listening"), s => s["port"] == port && s["pid"] == host.Pid.ToString());
+        Sample nsListener = Assert.Single(metrics.Named("socket_listening"), s => s["port"] == port && s["pid"] == inside.Pid.ToString());
+        Assert.Equal("host", hostListener["netns"]);
+        string netns = nsListener["netns"];
+        Assert.NotEqual("host", netns);
+        Assert.Equal(InodeOf($"/run/netns/{_name}"), netns);
+
+        // Inside the namespace, the accepted side is inbound on the port, the client outbound to it.
+        foreach (string direction in new[] { "inbound", "outbound" })
+        {
+            Sample c = Assert.Single(metrics.Named("socket_connections"), s => s["netns"] == netns && s["pid"] == inside.Pid.ToString()
+                && s["direction"] == direction && s["state"] == "established");
+            Assert.Equal((port, 1.0), (c["port"], c.Value));
+        }
+        Assert.Equal(netns, Assert.Single(metrics.Named("socket_process_info"), s => s["pid"] == inside.Pid.ToString())["netns"]);
+        Assert.Equal(withSysAdmin ? "setns" : "procfs",
+            Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == netns)["method"]);
+        Assert.Equal("netlink", Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == "host")["method"]);
+        if (!withSysAdmin)   // /proc/net has no backlog: the limit is absent, never a false 0
+            Assert.DoesNotContain(metrics.Named("socket_listen_queue_limit"), s => s["netns"] == netns && s["port"] == port);
+
+        // The exporter's own threads are all still in its namespace after the scrape.
+        string? own = new FileInfo($"/proc/{exporter.Pid}/ns/net").LinkTarget;
+        Assert.StartsWith("net:[", own);
+        Assert.Equal(own, new FileInfo("/proc/self/ns/net").LinkTarget);   // the test's (host) namespace
+        string[] tasks = Directory.GetDirectories($"/proc/{exporter.Pid}/task");
+        Assert.True(tasks.Length > 3);
+        foreach (string task in tasks)
+            Assert.Equal(own, new FileInfo(Path.Combine(task, "ns/net")).LinkTarget);
+    }
+
+    private static string InodeOf(string path) =>
+        ToolRunner.Run("stat", "-L", "-c", "%i", path).Trim();
+
+    public void Dispose() => ToolRunner.Run("ip", "netns", "delete", _name);
+}
