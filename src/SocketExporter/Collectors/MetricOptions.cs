@@ -10,4 +10,7 @@ public sealed record MetricOptions
 
     /// <summary>Labels removed from every series, their values summed (e.g. pid, with --metrics.drop-pid).</summary>
     public ISet<string> DroppedLabels { get; init; } = new HashSet<string>();
+
+    /// <summary>Include/exclude rules by program, port, state and namespace.</summary>
+    public SeriesFilter Filter { get; init; } = SeriesFilter.None;
 }

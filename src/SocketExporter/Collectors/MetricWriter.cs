@@ -22,7 +22,7 @@ public sealed class SeriesBudget(int limit)
 /// label-dropping options. Values are added (Inc) into a fresh registry, so a series written once equals
 /// Set, and series that coincide after dropping a label (pid) are summed.
 /// </summary>
-public sealed class MetricWriter(IMetricFactory factory, SeriesBudget budget, ISet<string> droppedLabels)
+public sealed class MetricWriter(IMetricFactory factory, SeriesBudget budget, ISet<string> droppedLabels, SeriesFilter? filter = null)
 {
     public const string OverflowValue = "overflow";
 
@@ -32,7 +32,13 @@ public sealed class MetricWriter(IMetricFactory factory, SeriesBudget budget, IS
     {
         int[] keep = Enumerable.Range(0, labelNames.Length).Where(i => !droppedLabels.Contains(labelNames[i])).ToArray();
         string[] kept = keep.Select(i => labelNames[i]).ToArray();
-        return new BudgetedGauge(factory.CreateGauge(name, help, kept), budget, keep.Length == labelNames.Length ? null : keep);
+        // Filters see the full label set (before any label is dropped).
+        var checks = new List<(int Index, Func<string, bool> Allows)>();
+        for (int i = 0; i < labelNames.Length; i++)
+            if (filter?.For(labelNames[i]) is { } allows)
+                checks.Add((i, allows));
+        return new BudgetedGauge(factory.CreateGauge(name, help, kept), budget, keep.Length == labelNames.Length ? null : keep,
+            checks.Count == 0 ? null : checks.ToArray());
     }
 }
 
@@ -43,20 +49,26 @@ public sealed class BudgetedGauge
     private readonly Gauge _gauge;
     private readonly SeriesBudget _budget;
     private readonly int[]? _keep;
+    private readonly (int Index, Func<string, bool> Allows)[]? _filters;
     private readonly Dictionary<LabelKey, Gauge.Child> _children = new();
     private Gauge.Child? _overflow;
 
-    internal BudgetedGauge(Gauge gauge, SeriesBudget budget, int[]? keep)
+    internal BudgetedGauge(Gauge gauge, SeriesBudget budget, int[]? keep, (int, Func<string, bool>)[]? filters)
     {
         _gauge = gauge;
         _budget = budget;
         _keep = keep;
+        _filters = filters;
     }
 
     /// <summary>Adds to a series. Collectors aggregate first, so without dropped labels every call is a new
     /// series and needs no lookup; with dropped labels, calls that coincide are summed.</summary>
     public void Add(double value, params string[] labelValues)
     {
+        if (_filters is not null)
+            foreach ((int index, Func<string, bool> allows) in _filters)
+                if (!allows(labelValues[index]))
+                    return;
         if (_keep is null)
         {
             if (_budget.TryTake())

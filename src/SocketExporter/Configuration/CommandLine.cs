@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using SocketExporter.Collectors;
 
@@ -31,6 +32,14 @@ public static class CommandLine
           --netns.method=auto          auto: setns + sock_diag into each namespace (CAP_SYS_ADMIN), falling back to
                                        /proc/PID/net; procfs: /proc/PID/net only (no CAP_SYS_ADMIN needed).
           --watch.path=PATH            Report processes keeping PATH's filesystem busy (fuser -vm). Repeatable.
+          --filter.program.include=RE / --filter.program.exclude=RE
+                                       Keep / drop series by program (anchored regex).
+          --filter.port.include=PORTS / --filter.port.exclude=PORTS
+                                       Keep / drop series by port, e.g. 80,443,8000-8999.
+          --filter.state.include=S,… / --filter.state.exclude=S,…
+                                       Keep / drop connection series by state, e.g. time_wait.
+          --filter.netns.include=RE / --filter.netns.exclude=RE
+                                       Keep / drop series by network namespace ("host" or an inode).
           --metrics.max-series={MetricOptions.DefaultMaxSeries}
                                        Series per scrape past which the rest fold into "overflow" series
                                        (counted in socket_exporter_series_dropped).
@@ -142,6 +151,48 @@ public static class CommandLine
                         },
                     };
                     break;
+                case "filter.program.include" or "filter.program.exclude" or "filter.netns.include" or "filter.netns.exclude":
+                    Regex anchored = AnchoredRegex(name, Value());
+                    SeriesFilter f = options.Metrics.Filter;
+                    f = name switch
+                    {
+                        "filter.program.include" => f with { ProgramInclude = anchored },
+                        "filter.program.exclude" => f with { ProgramExclude = anchored },
+                        "filter.netns.include" => f with { NetnsInclude = anchored },
+                        _ => f with { NetnsExclude = anchored },
+                    };
+                    options = options with { Metrics = options.Metrics with { Filter = f } };
+                    break;
+                case "filter.port.include" or "filter.port.exclude":
+                    string ports = Value();
+                    PortRanges ranges;
+                    try { ranges = PortRanges.Parse(ports); }
+                    catch (FormatException e) { throw new UsageException($"--{name}: {e.Message}"); }
+                    options = options with
+                    {
+                        Metrics = options.Metrics with
+                        {
+                            Filter = name.EndsWith("include", StringComparison.Ordinal)
+                                ? options.Metrics.Filter with { PortInclude = ranges }
+                                : options.Metrics.Filter with { PortExclude = ranges },
+                        },
+                    };
+                    break;
+                case "filter.state.include" or "filter.state.exclude":
+                    var states = Value().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+                    string? unknown = states.FirstOrDefault(st => !KnownStates.Contains(st));
+                    if (states.Count == 0 || unknown is not null)
+                        throw new UsageException($"--{name}: '{unknown}' is not a state; states: {string.Join(", ", KnownStates)}");
+                    options = options with
+                    {
+                        Metrics = options.Metrics with
+                        {
+                            Filter = name.EndsWith("include", StringComparison.Ordinal)
+                                ? options.Metrics.Filter with { StateInclude = states }
+                                : options.Metrics.Filter with { StateExclude = states },
+                        },
+                    };
+                    break;
                 case "watch.path":
                     string watch = Value();
                     if (!watch.StartsWith('/'))
@@ -198,6 +249,22 @@ public static class CommandLine
         if (listen.Count == 0)
             listen.Add(new IPEndPoint(IPAddress.IPv6Any, ExporterOptions.DefaultPort));
         return options with { ListenAddresses = listen, DisabledCollectors = disabled, WatchPaths = watches };
+    }
+
+    private static readonly string[] KnownStates =
+        ["established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close", "close_wait", "last_ack", "closing"];
+
+    /// <summary>Regexes are anchored at both ends, as Prometheus anchors its label matchers and relabelling.</summary>
+    private static Regex AnchoredRegex(string flag, string pattern)
+    {
+        try
+        {
+            return new Regex("^(?:" + pattern + ")$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--{flag}: '{pattern}' is not a valid regular expression: {e.Message}");
+        }
     }
 
     /// <summary>host:port, [v6]:port or :port (all interfaces, IPv4 and IPv6), as Go's net.Listen spells it.</summary>

@@ -52,7 +52,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         CollectorRegistry registry = Metrics.NewCustomRegistry();
         IMetricFactory factory = Metrics.WithCustomRegistry(registry);
         var budget = new SeriesBudget(metricOptions.MaxSeries);
-        runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels), factory);
+        runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels, metricOptions.Filter), factory);
         ExporterHealth.Write(snapshot, factory, build, budget);
         var result = new ScrapeResult(registry, snapshot, null, DateTime.UtcNow);
         Latest = result with { Registry = null };
