@@ -69,7 +69,7 @@ public static class Program
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestBodySize = 0;
             kestrel.Limits.MaxConcurrentConnections = 64;
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);   // a trickling client is cut off
             foreach (var endpoint in options.ListenAddresses)
                 kestrel.Listen(endpoint);
         });

@@ -14,7 +14,7 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
     public IReadOnlyList<ISnapshotCollector> Collectors => collectors;
 
     /// <returns>How many collectors succeeded.</returns>
-    public int Run(ScrapeSnapshot snapshot, MetricWriter writer, IMetricFactory metrics)
+    public int Run(ScrapeSnapshot snapshot, MetricWriter writer, IMetricFactory metrics, IReadOnlySet<string>? only = null)
     {
         Gauge duration = metrics.CreateGauge("socket_exporter_collector_duration_seconds",
             "Time a collector took to turn the snapshot into metrics.", ["collector"]);
@@ -23,6 +23,8 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
         int succeeded = 0;
         foreach (ISnapshotCollector collector in collectors)
         {
+            if (only is not null && !only.Contains(collector.Name))
+                continue;
             var clock = Stopwatch.StartNew();
             bool ok;
             try

@@ -17,28 +17,34 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     public static readonly TimeSpan MaximumCollectionTime = TimeSpan.FromSeconds(60);
 
     private readonly object _gate = new();
+    private readonly object _building = new();   // the snapshot builder reuses its buffers: one build at a time
     private Task<ScrapeResult>? _inFlight;
 
     /// <summary>The last successful result without its registry (the landing page needs only the snapshot).</summary>
     public ScrapeResult? Latest { get; private set; }
 
-    public Task<ScrapeResult> CollectAsync()
+    /// <param name="only">Collectors to run (from ?collect[]= / ?exclude[]=), or null for all: only unfiltered
+    /// collections are shared between concurrent requests.</param>
+    public Task<ScrapeResult> CollectAsync(IReadOnlySet<string>? only = null)
     {
+        if (only is not null)
+            return Task.Factory.StartNew(() => Collect(only), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
         lock (_gate)
         {
             if (_inFlight is null || _inFlight.IsCompleted)
-                _inFlight = Task.Factory.StartNew(Collect, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+                _inFlight = Task.Factory.StartNew(() => Collect(null), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
             return _inFlight;
         }
     }
 
-    private ScrapeResult Collect()
+    private ScrapeResult Collect(IReadOnlySet<string>? only)
     {
         using var deadline = new CancellationTokenSource(MaximumCollectionTime);
         ScrapeSnapshot snapshot;
         try
         {
-            snapshot = builder.Build(deadline.Token);
+            lock (_building)
+                snapshot = builder.Build(deadline.Token);
         }
         catch (OperationCanceledException)
         {
@@ -52,10 +58,11 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         CollectorRegistry registry = Metrics.NewCustomRegistry();
         IMetricFactory factory = Metrics.WithCustomRegistry(registry);
         var budget = new SeriesBudget(metricOptions.MaxSeries);
-        runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels, metricOptions.Filter), factory);
+        runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels, metricOptions.Filter), factory, only);
         ExporterHealth.Write(snapshot, factory, build, budget);
         var result = new ScrapeResult(registry, snapshot, null, DateTime.UtcNow);
-        Latest = result with { Registry = null };
+        if (only is null)
+            Latest = result with { Registry = null };
         return result;
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Prometheus;
+using SocketExporter.Collectors;
 using SocketExporter.Scraping;
 
 namespace SocketExporter.Web;
@@ -10,7 +11,7 @@ namespace SocketExporter.Web;
 /// MetricServerMiddleware (text or OpenMetrics, negotiated from Accept). A collection that fails, or does
 /// not finish within Prometheus's scrape timeout, answers 503 with the reason.
 /// </summary>
-public sealed class MetricsEndpoint(ScrapeCoordinator coordinator)
+public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunner runner)
 {
     // Leave Prometheus time to receive the body before its own timeout fires.
     private static readonly TimeSpan TimeoutMargin = TimeSpan.FromMilliseconds(500);
@@ -18,7 +19,18 @@ public sealed class MetricsEndpoint(ScrapeCoordinator coordinator)
 
     public async Task HandleAsync(HttpContext context)
     {
-        Task<ScrapeResult> collection = coordinator.CollectAsync();
+        IReadOnlySet<string>? only;
+        try
+        {
+            only = SelectedCollectors(context.Request.Query);
+        }
+        catch (ArgumentException e)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(e.Message + "\n");
+            return;
+        }
+        Task<ScrapeResult> collection = coordinator.CollectAsync(only);
         TimeSpan budget = ScrapeBudget(context.Request.Headers);
         ScrapeResult result;
         try
@@ -38,6 +50,24 @@ public sealed class MetricsEndpoint(ScrapeCoordinator coordinator)
         var middleware = new MetricServerMiddleware(NoNext, new MetricServerMiddleware.Settings { Registry = result.Registry });
         await middleware.Invoke(context);
     }
+
+    /// <summary>node_exporter's ?collect[]=NAME (only these) and ?exclude[]=NAME (all but these); unknown names are a 400.</summary>
+    private IReadOnlySet<string>? SelectedCollectors(IQueryCollection query)
+    {
+        var collect = query["collect[]"];
+        var exclude = query["exclude[]"];
+        if (collect.Count == 0 && exclude.Count == 0)
+            return null;
+        if (collect.Count > 0 && exclude.Count > 0)
+            throw new ArgumentException("collect[] and exclude[] cannot be combined");
+        var enabled = runner.Collectors.Select(c => c.Name).ToHashSet();
+        foreach (string? name in collect.Concat(exclude))
+            if (name is null || !enabled.Contains(name))
+                throw new ArgumentException($"unknown or disabled collector in collect[]/exclude[]: '{Truncate(name)}'");
+        return collect.Count > 0 ? collect.Select(n => n!).ToHashSet() : enabled.Except(exclude.Select(n => n!)).ToHashSet();
+    }
+
+    private static string Truncate(string? s) => s is null ? "" : s.Length <= 64 ? s : s[..64] + "…";
 
     private static TimeSpan ScrapeBudget(IHeaderDictionary headers)
     {

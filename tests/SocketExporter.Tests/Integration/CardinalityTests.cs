@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using SocketExporter.Tests.Infrastructure;
+
+namespace SocketExporter.Tests.Integration;
+
+/// <summary>2,000 short-lived client processes over a minute: the series per scrape stay within the limit and the overflow is counted.</summary>
+[Trait("Category", "Integration")]
+public sealed class CardinalityTests
+{
+    private const int Limit = 200;
+
+    [Fact]
+    public void ChurningClientProcesses_SeriesStayWithinLimit_OverflowCounted()
+    {
+        using HolderProcess server = HolderProcess.Start("netns", "0");
+        int port = server.Int("port");
+        using ExporterProcess exporter = ExporterProcess.Start([$"--metrics.max-series={Limit}"]);
+
+        // 2,000 bash clients, ~33 a second, each holding a connection for a second.
+        var churn = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        churn.ArgumentList.Add("-c");
+        churn.ArgumentList.Add($"for i in $(seq 2000); do (exec 3<>/dev/tcp/127.0.0.1/{port}; sleep 1) & sleep 0.03; done; wait");
+        using Process clients = Process.Start(churn)!;
+
+        int scrapes = 0;
+        double maxDropped = 0, maxBudgeted = 0;
+        var clock = Stopwatch.StartNew();
+        while (!clients.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3))
+        {
+            MetricSet metrics = exporter.ScrapeMetrics();
+            var budgeted = metrics.Samples.Where(s => !s.Name.StartsWith("socket_exporter_")).ToList();
+            int families = budgeted.Select(s => s.Name).Distinct().Count();
+            int overflow = budgeted.Count(s => s.Labels.Count > 0 && s.Labels.Values.All(v => v == "overflow"));
+            Assert.True(budgeted.Count - overflow <= Limit, $"{budgeted.Count - overflow} series over the limit of {Limit}");
+            Assert.True(overflow <= families);
+            double dropped = Assert.Single(metrics.Named("socket_exporter_series_dropped")).Value;
+            Assert.Equal(dropped > 0, overflow > 0);
+            maxDropped = Math.Max(maxDropped, dropped);
+            maxBudgeted = Math.Max(maxBudgeted, budgeted.Count);
+            scrapes++;
+            Thread.Sleep(1000);
+        }
+        Assert.True(clients.HasExited, "the client churn did not finish");
+        Assert.True(scrapes >= 30, $"only {scrapes} scrapes during the churn");
+        Assert.True(maxDropped > 0, "the limit was never reached: the test proves nothing");
+        Assert.True(clock.Elapsed > TimeSpan.FromSeconds(55), $"churn lasted only {clock.Elapsed}");
+    }
+}
