@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(iproute2 lsof psmisc prometheus python3 curl util-linux procps)
+packages=(iproute2 lsof psmisc prometheus python3 curl util-linux procps chromium openssl apache2-utils python3-yaml clang zlib1g-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -26,10 +26,12 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
             th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd}
             td.n{text-align:right;font-variant-numeric:tabular-nums}
             .wrap{overflow-x:auto} code{background:#f3f3f3;padding:0 .2rem}
+            @media (max-width:600px){body{margin:.5rem}th,td{padding:.25rem .3rem;font-size:.8rem}h1{font-size:1.5rem}}
             </style></head><body>
             <h1>SocketExporter</h1>
             """);
-        html.Append("<p>Version ").Append(Enc(build.Version)).Append(" (").Append(Enc(build.Revision)).Append(")</p>");
+        string revision = build.Revision.Length > 12 ? build.Revision[..12] : build.Revision;
+        html.Append("<p>Version ").Append(Enc(build.Version)).Append(" (").Append(Enc(revision)).Append(")</p>");
         html.Append("<p><a href=\"").Append(Enc(telemetryPath)).Append("\">Metrics</a> · <a href=\"/-/healthy\">Health</a> · <a href=\"/-/ready\">Ready</a></p>");
         html.Append("<p>Collectors: ");
         html.AppendJoin(", ", runner.Collectors.Select(c => "<code>" + Enc(c.Name) + "</code>"));

@@ -2,7 +2,7 @@
 """Opens a known set of sockets and descriptors for the integration tests, prints one JSON line
 describing them (ports, pids), then holds everything until its stdin closes.
 
-Usage: socket_holder.py core | fds WORKDIR | unix WORKDIR | busy cwd|fd|mmap DIR | netns PORT
+Usage: socket_holder.py core | fds WORKDIR | unix WORKDIR | busy cwd|fd|mmap DIR | netns PORT | server
 Everything stays on loopback. Forked children exit when the parent's stdin closes (they poll getppid)."""
 import json, os, select, socket, sys, time
 
@@ -130,6 +130,22 @@ def netns(port):
     out["port"] = lst.getsockname()[1]
     return keep, out
 
+def server():
+    """A listener that accepts and drops every connection (a thread), for client churn."""
+    import threading
+    keep, out = [], {"pid": os.getpid()}
+    lst = listen_tcp("127.0.0.1", backlog=1024); keep.append(lst)
+    def loop():
+        while True:
+            try:
+                a, _ = lst.accept()
+                a.close()
+            except OSError:
+                return
+    threading.Thread(target=loop, daemon=True).start()
+    out["port"] = lst.getsockname()[1]
+    return keep, out
+
 def main():
     scenario = sys.argv[1]
     keep, out = {
@@ -138,6 +154,7 @@ def main():
         "unix": lambda: unix(sys.argv[2]),
         "busy": lambda: busy(sys.argv[2], sys.argv[3]),
         "netns": lambda: netns(sys.argv[2]),
+        "server": server,
     }[scenario]()
     print(json.dumps(out), flush=True)
     # Hold until the test closes our stdin.
