@@ -25,7 +25,8 @@ dotnet test SocketExporter.sln -c Release --no-build -nologo --logger "console;v
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for whoever reads the log: "N passed, N failed".
-awk '/^(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { if ($i == "Passed:") p += $(i+1); if ($i == "Failed:") f += $(i+1) } }
-     END { printf "tests: %d passed, %d failed\n", p, f }' "$log" | tr -d ','
+# dotnet test prints, per test project, "Total tests: N" then "     Passed: N" / "     Failed: N".
+awk '/^ +Passed: [0-9]+$/ { p += $2 } /^ +Failed: [0-9]+$/ { f += $2 }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"
