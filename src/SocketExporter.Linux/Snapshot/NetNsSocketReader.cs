@@ -15,11 +15,16 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
 {
     private readonly SocketTableReader _tables = new();
     private readonly NetNsWorker _worker = new();
+    // Socket lists per namespace, reused scrape after scrape (a 20,000-socket list is a large-object-heap
+    // allocation; reallocating it every scrape forced a full GC each time). Valid until the next Read.
+    private Dictionary<ulong, (List<SocketEntry> Inet, List<UnixSocketEntry> Unix)> _buffers = [];
+    private readonly HashSet<ulong> _seen = [];
 
     public List<NetNsSnapshot> Read(IReadOnlyList<NetNsTarget> targets)
     {
         NetNsOpenResult?[] opened = OpenForeign(targets);
         var result = new List<NetNsSnapshot>(targets.Count);
+        var buffers = new Dictionary<ulong, (List<SocketEntry>, List<UnixSocketEntry>)>(targets.Count);
         for (int i = 0; i < targets.Count; i++)
         {
             NetNsTarget target = targets[i];
@@ -44,8 +49,12 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             string? procNet = target.IsOwn ? Path.Combine(procfsPath, "net")
                 : target.Pid is int pid ? Path.Combine(procfsPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "net")
                 : null;
-            var sockets = new List<SocketEntry>();
-            var unix = new List<UnixSocketEntry>();
+            if (!_buffers.TryGetValue(target.Inode, out var buffer))
+                buffer = ([], []);
+            buffers[target.Inode] = buffer;
+            (List<SocketEntry> sockets, List<UnixSocketEntry> unix) = buffer;
+            sockets.Clear();
+            unix.Clear();
             List<SocketTableStatus> tables;
             using (client)
                 tables = _tables.Read(client, clientError, procNet, sockets, unix);
@@ -67,6 +76,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 SocketTables = tables,
             });
         }
+        _buffers = buffers;   // namespaces that are gone drop their buffers
         return result;
     }
 
@@ -116,9 +126,10 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     }
 
     // Dumps are not atomic: a socket that moves between hash chains mid-dump can be reported twice.
-    private static void Deduplicate(List<SocketEntry> sockets)
+    private void Deduplicate(List<SocketEntry> sockets)
     {
-        var seen = new HashSet<ulong>(sockets.Count);
+        HashSet<ulong> seen = _seen;
+        seen.Clear();
         int write = 0;
         for (int read = 0; read < sockets.Count; read++)
         {

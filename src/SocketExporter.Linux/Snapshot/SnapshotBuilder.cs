@@ -31,7 +31,8 @@ public sealed record SnapshotOptions
 
 /// <summary>
 /// Builds one <see cref="ScrapeSnapshot"/>: the socket tables, then one pass over every process (stat, fd
-/// table, limits). Not thread-safe: the scrape coordinator runs one build at a time and the buffers are reused.
+/// table, limits). Not thread-safe: the scrape coordinator runs one build at a time, and a snapshot's lists are
+/// reused by the next build, so a snapshot is valid until then.
 /// </summary>
 public sealed class SnapshotBuilder : IDisposable
 {
@@ -45,7 +46,11 @@ public sealed class SnapshotBuilder : IDisposable
     private readonly NetNsDiscovery _discovery;
     private readonly byte[] _procRootZ;
     private readonly DeviceNodeIndex _deviceNodes;
-    private int _lastSocketCount = 256, _lastProcessCount = 64;
+    private int _lastProcessCount = 64;
+    // Reused across scrapes (large-object-heap sized on busy hosts); a snapshot is valid until the next Build.
+    private readonly SocketOwnerIndex _owners = new();
+    private readonly List<SocketEntry> _allSockets = [];
+    private readonly List<UnixSocketEntry> _allUnixSockets = [];
 
     public SnapshotBuilder(SnapshotOptions options)
     {
@@ -60,7 +65,8 @@ public sealed class SnapshotBuilder : IDisposable
     public ScrapeSnapshot Build(CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
-        var owners = new SocketOwnerIndex(_lastSocketCount);
+        SocketOwnerIndex owners = _owners;
+        owners.Clear();
         var processes = new List<ProcessEntry>(_lastProcessCount + 16);
         var devices = new List<DeviceHold>();
         (List<WatchedPath> watches, List<string> watchErrors) = ResolveWatches();
@@ -110,15 +116,20 @@ public sealed class SnapshotBuilder : IDisposable
         _identities.Rotate();
         double processSeconds = clock.Elapsed.TotalSeconds;
         List<NetNsSnapshot> namespaces = socketRead.GetAwaiter().GetResult();
-        var sockets = namespaces.SelectMany(n => n.Sockets).ToList();
-        _lastSocketCount = sockets.Count;
+        _allSockets.Clear();
+        _allUnixSockets.Clear();
+        foreach (NetNsSnapshot ns in namespaces)
+        {
+            _allSockets.AddRange(ns.Sockets);
+            _allUnixSockets.AddRange(ns.UnixSockets);
+        }
         _lastProcessCount = processes.Count;
 
         return new ScrapeSnapshot
         {
             Namespaces = namespaces,
-            Sockets = sockets,
-            UnixSockets = namespaces.SelectMany(n => n.UnixSockets).ToList(),
+            Sockets = _allSockets,
+            UnixSockets = _allUnixSockets,
             SocketTables = namespaces.SelectMany(n => n.SocketTables).ToList(),
             Processes = processes,
             Owners = owners,

@@ -18,6 +18,13 @@ public sealed class SocketOwnerIndex
 
     public int SocketCount => _head.Count;
 
+    /// <summary>Empties the index but keeps its capacity, so the next scrape allocates nothing large.</summary>
+    public void Clear()
+    {
+        _head.Clear();
+        _links.Clear();
+    }
+
     /// <summary>Records that process <paramref name="processIndex"/> holds <paramref name="inode"/>. A process
     /// holding one socket through several descriptors (dup) is recorded once: processes are walked one at a
     /// time, so its earlier record is the list head.</summary>

@@ -12,6 +12,10 @@ public sealed class ConnectionsCollector : ISnapshotCollector
 {
     public string Name => "connections";
 
+    // Reused across scrapes (collections never overlap): on a busy host these are large-object-heap sized.
+    private readonly Dictionary<ulong, (int Count, long Receive, long Send)> _groups = [];
+    private readonly Dictionary<ulong, (long Receive, long Send)> _queueTotals = [];
+
     // Packed into one ulong so the per-socket dictionary work hashes a single word:
     // process index + 1 (bits 0-31), port (32-47), state (48-55), inbound (56), protocol is UDP (57).
     private readonly record struct Key(SocketProtocol Protocol, SocketState State, bool Inbound, ushort Port, int Process)
@@ -38,7 +42,8 @@ public sealed class ConnectionsCollector : ISnapshotCollector
 
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
-            var groups = new Dictionary<ulong, (int Count, long Receive, long Send)>(ns.Sockets.Count / 4);
+            var groups = _groups;
+            groups.Clear();
             foreach (SocketEntry s in ns.Sockets)
             {
                 if (s.IsListening || (s.Protocol == SocketProtocol.Udp && s.RemotePort == 0))
@@ -55,7 +60,8 @@ public sealed class ConnectionsCollector : ISnapshotCollector
                     Add(groups, new Key(s.Protocol, s.State, inbound, port, -1), s);
             }
 
-            var queueTotals = new Dictionary<ulong, (long Receive, long Send)>(groups.Count);
+            var queueTotals = _queueTotals;
+            queueTotals.Clear();
             foreach ((ulong packed, var g) in groups)
             {
                 Key key = Key.Unpack(packed);

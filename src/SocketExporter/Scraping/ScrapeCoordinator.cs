@@ -41,15 +41,23 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     {
         using var deadline = new CancellationTokenSource(MaximumCollectionTime);
         ScrapeSnapshot snapshot;
-        try
+        // One collection at a time, from build to the last collector: the snapshot's buffers are reused by the next build.
+        lock (_building)
         {
-            lock (_building)
+            try
+            {
                 snapshot = builder.Build(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return Failed($"collection did not finish within {MaximumCollectionTime.TotalSeconds} s");
+            }
+            return Export(snapshot, only);
         }
-        catch (OperationCanceledException)
-        {
-            return Failed($"collection did not finish within {MaximumCollectionTime.TotalSeconds} s");
-        }
+    }
+
+    private ScrapeResult Export(ScrapeSnapshot snapshot, IReadOnlySet<string>? only)
+    {
 
         if (snapshot.SocketsFailed && snapshot.ProcessError is not null)
             return Failed($"no socket table and no process could be read: {snapshot.ProcessError}; " +
@@ -61,7 +69,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         var budget = new SeriesBudget(metricOptions.MaxSeries);
         runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels, metricOptions.Filter), factory, only);
         ExporterHealth.Write(snapshot, factory, build, budget);
-        var result = new ScrapeResult(registry, snapshot, null, DateTime.UtcNow);
+        var result = new ScrapeResult(registry, only is null ? Web.ListenerRow.From(snapshot) : null, null, DateTime.UtcNow);
         if (only is null)
             Latest = result with { Registry = null };
         return result;

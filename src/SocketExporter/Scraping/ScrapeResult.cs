@@ -1,8 +1,8 @@
 using Prometheus;
-using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Scraping;
 
 /// <summary>One finished collection: a registry that is never modified again (so concurrent requests can
-/// share it), or the reason nothing could be collected.</summary>
-public sealed record ScrapeResult(CollectorRegistry? Registry, ScrapeSnapshot? Snapshot, string? Failure, DateTime CompletedUtc);
+/// share it) and the listener table for the landing page, or the reason nothing could be collected. The snapshot
+/// itself is not kept: its buffers are reused by the next collection.</summary>
+public sealed record ScrapeResult(CollectorRegistry? Registry, IReadOnlyList<Web.ListenerRow>? Listeners, string? Failure, DateTime CompletedUtc);

@@ -37,8 +37,8 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
         html.AppendJoin(", ", runner.Collectors.Select(c => "<code>" + Enc(c.Name) + "</code>"));
         html.Append("</p>");
 
-        ScrapeSnapshot? snapshot = result.Snapshot;
-        if (snapshot is null)
+        IReadOnlyList<ListenerRow>? listeners = result.Listeners;
+        if (listeners is null)
         {
             html.Append("<p><strong>Collection failed:</strong> ").Append(Enc(result.Failure ?? "unknown")).Append("</p>");
         }
@@ -47,7 +47,7 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
             html.Append("<h2>Listeners</h2><p>As of ").Append(result.CompletedUtc.ToString("u", System.Globalization.CultureInfo.InvariantCulture))
                 .Append(". Accept queue: waiting connections / backlog.</p>");
             html.Append("<div class=\"wrap\"><table id=\"listeners\"><thead><tr><th>Proto</th><th>Address:port</th><th>Program</th><th>PID</th><th>User</th><th>Accept queue</th></tr></thead><tbody>");
-            foreach (ListenerRow row in ListenerRow.From(snapshot))
+            foreach (ListenerRow row in listeners)
             {
                 html.Append("<tr><td>").Append(row.Protocol).Append("</td><td>").Append(Enc(row.Endpoint))
                     .Append("</td><td>").Append(Enc(row.Program)).Append("</td><td class=\"n\">").Append(Enc(row.Pid))
