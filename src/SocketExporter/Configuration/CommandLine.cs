@@ -22,6 +22,7 @@ public static class CommandLine
         Flags:
           --help                       Show this help and exit.
           --version                    Show the version and exit.
+          --config.file=PATH           YAML file with filters, devices, limits and watch_paths (flags override it).
           --web.listen-address=":{ExporterOptions.DefaultPort}"
                                        Address to listen on (host:port, [v6]:port or :port). Repeatable.
           --web.telemetry-path="/metrics"
@@ -60,6 +61,15 @@ public static class CommandLine
         var disabled = new HashSet<string>();
         var watches = new List<string>();
         var options = new ExporterOptions();
+        // The config file is read first, wherever its flag stands: flags override what it sets.
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--config.file" && i + 1 < args.Count)
+                options = ConfigFile.Apply(args[i + 1], options);
+            else if (args[i].StartsWith("--config.file=", StringComparison.Ordinal))
+                options = ConfigFile.Apply(args[i]["--config.file=".Length..], options);
+        }
+        watches.AddRange(options.WatchPaths);
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -105,6 +115,7 @@ public static class CommandLine
             switch (name)
             {
                 case "help": options = options with { ShowHelp = true }; break;
+                case "config.file": Value(); break;   // read above
                 case "version": options = options with { ShowVersion = true }; break;
                 case "web.listen-address": listen.Add(ParseListenAddress(Value())); break;
                 case "web.telemetry-path":
@@ -251,7 +262,7 @@ public static class CommandLine
         return options with { ListenAddresses = listen, DisabledCollectors = disabled, WatchPaths = watches };
     }
 
-    private static readonly string[] KnownStates =
+    internal static readonly string[] KnownStates =
         ["established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close", "close_wait", "last_ack", "closing"];
 
     /// <summary>Regexes are anchored at both ends, as Prometheus anchors its label matchers and relabelling.</summary>

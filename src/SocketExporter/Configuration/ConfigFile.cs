@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using SocketExporter.Collectors;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace SocketExporter.Configuration;
+
+/// <summary>
+/// The optional YAML file (--config.file) for filters and limits. Flags given on the command line override it.
+/// Every mistake is a <see cref="UsageException"/> naming the file, line and key. Read with YamlDotNet's node
+/// model (no reflection), so the NativeAOT build stays warning-free.
+/// </summary>
+/// <example>
+/// filters:
+///   program: { include: "nginx|postgres", exclude: "" }
+///   port: { include: "80,443,8000-8999" }
+///   state: { exclude: [time_wait] }
+///   netns: { exclude: "4026532.*" }
+/// devices: { include: "/dev/(sd|nvme).*" }
+/// limits: { max_series: 20000, drop_pid: true }
+/// watch_paths: [/mnt/data]
+/// </example>
+public static class ConfigFile
+{
+    public static ExporterOptions Apply(string path, ExporterOptions options)
+    {
+        YamlMappingNode root;
+        try
+        {
+            using var reader = new StreamReader(path);
+            var stream = new YamlStream();
+            stream.Load(reader);
+            if (stream.Documents.Count == 0)
+                return options;
+            root = stream.Documents[0].RootNode as YamlMappingNode
+                ?? throw Error(path, stream.Documents[0].RootNode, "the top level must be a mapping");
+        }
+        catch (IOException e) { throw new UsageException($"{path}: {e.Message}"); }
+        catch (UnauthorizedAccessException e) { throw new UsageException($"{path}: {e.Message}"); }
+        catch (YamlException e) { throw new UsageException($"{path}:{e.Start.Line}: {e.Message}"); }
+
+        foreach ((YamlNode keyNode, YamlNode value) in root.Children)
+        {
+            string key = Scalar(path, keyNode, "key");
+            options = key switch
+            {
+                "filters" => options with { Metrics = options.Metrics with { Filter = Filters(path, Mapping(path, value, key), options.Metrics.Filter) } },
+                "devices" => options with { Devices = Devices(path, Mapping(path, value, key), options.Devices) },
+                "limits" => Limits(path, Mapping(path, value, key), options),
+                "watch_paths" => options with { WatchPaths = [.. options.WatchPaths, .. WatchPaths(path, value)] },
+                _ => throw Error(path, keyNode, $"unknown key '{key}' (known: filters, devices, limits, watch_paths)"),
+            };
+        }
+        return options;
+    }
+
+    private static SeriesFilter Filters(string path, YamlMappingNode map, SeriesFilter filter)
+    {
+        foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+        {
+            string what = Scalar(path, keyNode, "key");
+            foreach ((YamlNode sideNode, YamlNode rule) in Mapping(path, value, "filters." + what).Children)
+            {
+                string side = Scalar(path, sideNode, "key");
+                if (side is not ("include" or "exclude"))
+                    throw Error(path, sideNode, $"filters.{what}: unknown key '{side}' (include or exclude)");
+                bool include = side == "include";
+                string name = $"filters.{what}.{side}";
+                filter = what switch
+                {
+                    "program" => include ? filter with { ProgramInclude = Regex(path, rule, name) } : filter with { ProgramExclude = Regex(path, rule, name) },
+                    "netns" => include ? filter with { NetnsInclude = Regex(path, rule, name) } : filter with { NetnsExclude = Regex(path, rule, name) },
+                    "port" => include ? filter with { PortInclude = Ports(path, rule, name) } : filter with { PortExclude = Ports(path, rule, name) },
+                    "state" => include ? filter with { StateInclude = States(path, rule, name) } : filter with { StateExclude = States(path, rule, name) },
+                    _ => throw Error(path, keyNode, $"filters: unknown key '{what}' (program, port, state, netns)"),
+                };
+            }
+        }
+        return filter;
+    }
+
+    private static DeviceFilter Devices(string path, YamlMappingNode map, DeviceFilter devices)
+    {
+        foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+        {
+            string key = Scalar(path, keyNode, "key");
+            string pattern = Scalar(path, value, "devices." + key);
+            Regex regex;
+            try { regex = DeviceFilter.Compile(pattern); }
+            catch (ArgumentException e) { throw Error(path, value, $"devices.{key}: not a valid regular expression: {e.Message}"); }
+            devices = key switch
+            {
+                "include" => devices with { Include = regex },
+                "exclude" => devices with { Exclude = regex },
+                _ => throw Error(path, keyNode, $"devices: unknown key '{key}' (include or exclude)"),
+            };
+        }
+        return devices;
+    }
+
+    private static ExporterOptions Limits(string path, YamlMappingNode map, ExporterOptions options)
+    {
+        foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+        {
+            string key = Scalar(path, keyNode, "key");
+            string text = Scalar(path, value, "limits." + key);
+            options = key switch
+            {
+                "max_series" => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max >= 1
+                    ? options with { Metrics = options.Metrics with { MaxSeries = max } }
+                    : throw Error(path, value, $"limits.max_series must be a whole number of at least 1, not '{text}'"),
+                "drop_pid" => text switch
+                {
+                    "true" => options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string> { "pid" } } },
+                    "false" => options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string>() } },
+                    _ => throw Error(path, value, $"limits.drop_pid must be true or false, not '{text}'"),
+                },
+                _ => throw Error(path, keyNode, $"limits: unknown key '{key}' (max_series, drop_pid)"),
+            };
+        }
+        return options;
+    }
+
+    private static List<string> WatchPaths(string path, YamlNode node)
+    {
+        if (node is not YamlSequenceNode list)
+            throw Error(path, node, "watch_paths must be a list of absolute paths");
+        var paths = new List<string>();
+        foreach (YamlNode item in list)
+        {
+            string p = Scalar(path, item, "watch_paths");
+            if (!p.StartsWith('/'))
+                throw Error(path, item, $"watch_paths: '{p}' is not an absolute path");
+            paths.Add(p);
+        }
+        return paths;
+    }
+
+    private static Regex Regex(string path, YamlNode node, string name)
+    {
+        string pattern = Scalar(path, node, name);
+        try { return new Regex("^(?:" + pattern + ")$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100)); }
+        catch (ArgumentException e) { throw Error(path, node, $"{name}: not a valid regular expression: {e.Message}"); }
+    }
+
+    private static PortRanges Ports(string path, YamlNode node, string name)
+    {
+        string text = Scalar(path, node, name);
+        try { return PortRanges.Parse(text); }
+        catch (FormatException e) { throw Error(path, node, $"{name}: {e.Message}"); }
+    }
+
+    private static HashSet<string> States(string path, YamlNode node, string name)
+    {
+        IEnumerable<YamlNode> items = node is YamlSequenceNode list ? list.Children : [node];
+        var states = new HashSet<string>();
+        foreach (YamlNode item in items)
+        {
+            string state = Scalar(path, item, name);
+            if (!CommandLine.KnownStates.Contains(state))
+                throw Error(path, item, $"{name}: '{state}' is not a state ({string.Join(", ", CommandLine.KnownStates)})");
+            states.Add(state);
+        }
+        return states;
+    }
+
+    private static YamlMappingNode Mapping(string path, YamlNode node, string name) =>
+        node as YamlMappingNode ?? throw Error(path, node, $"{name} must be a mapping");
+
+    private static string Scalar(string path, YamlNode node, string name) =>
+        node is YamlScalarNode { Value: { } value } ? value : throw Error(path, node, $"{name} must be a single value");
+
+    private static UsageException Error(string path, YamlNode node, string message) =>
+        new($"{path}:{node.Start.Line}: {message}");
+}
