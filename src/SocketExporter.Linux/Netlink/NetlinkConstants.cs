@@ -11,4 +11,14 @@ internal static class NetlinkConstants
     internal const int InetDiagReqV2Length = 56;     // struct inet_diag_req_v2
     internal const int InetDiagMsgLength = 72;       // struct inet_diag_msg
     internal const uint AllStates = 0xFFFFFFFF;
+
+    /// <summary>Writes a SOCK_DIAG_BY_FAMILY dump request's struct nlmsghdr (host byte order) and zeroes the rest.</summary>
+    internal static void WriteDumpHeader(Span<byte> request, uint sequence)
+    {
+        request.Clear();
+        System.Runtime.InteropServices.MemoryMarshal.Write(request, (uint)request.Length);
+        System.Runtime.InteropServices.MemoryMarshal.Write(request[4..], SOCK_DIAG_BY_FAMILY);
+        System.Runtime.InteropServices.MemoryMarshal.Write(request[6..], (ushort)(NLM_F_REQUEST | NLM_F_DUMP));
+        System.Runtime.InteropServices.MemoryMarshal.Write(request[8..], sequence);
+    }
 }

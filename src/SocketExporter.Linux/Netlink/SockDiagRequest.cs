@@ -12,12 +12,7 @@ public static class SockDiagRequest
     public static void WriteInetDump(Span<byte> destination, SocketFamily family, SocketProtocol protocol, uint states, uint sequence)
     {
         Span<byte> request = destination[..InetLength];
-        request.Clear();
-        // struct nlmsghdr (host order)
-        MemoryMarshal.Write(request, (uint)InetLength);
-        MemoryMarshal.Write(request[4..], NetlinkConstants.SOCK_DIAG_BY_FAMILY);
-        MemoryMarshal.Write(request[6..], (ushort)(NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_DUMP));
-        MemoryMarshal.Write(request[8..], sequence);
+        NetlinkConstants.WriteDumpHeader(request, sequence);
         // struct inet_diag_req_v2: family, protocol, ext (no extra attributes), pad, states, then a zeroed
         // inet_diag_sockid (a dump ignores it).
         request[16] = (byte)family;

@@ -13,11 +13,7 @@ public static class UnixDiagRequest
     public static void WriteDump(Span<byte> destination, uint sequence)
     {
         Span<byte> request = destination[..Length];
-        request.Clear();
-        MemoryMarshal.Write(request, (uint)Length);
-        MemoryMarshal.Write(request[4..], NetlinkConstants.SOCK_DIAG_BY_FAMILY);
-        MemoryMarshal.Write(request[6..], (ushort)(NetlinkConstants.NLM_F_REQUEST | NetlinkConstants.NLM_F_DUMP));
-        MemoryMarshal.Write(request[8..], sequence);
+        NetlinkConstants.WriteDumpHeader(request, sequence);
         // struct unix_diag_req: family, protocol, pad u16, states u32, ino u32, show u32, cookie u32[2]
         request[16] = 1;   // AF_UNIX
         MemoryMarshal.Write(request[20..], NetlinkConstants.AllStates);

@@ -5,10 +5,18 @@ namespace SocketExporter.Linux.ProcFs;
 /// <summary>Result of parsing one /proc/net socket table: good lines went to the sink; bad ones are counted.</summary>
 public readonly record struct ProcNetTableResult(int Sockets, int BadLines, ParseError? FirstError);
 
+/// <summary>Parses one data line of a /proc/net table; false with the field that failed.</summary>
+public delegate bool ProcNetLineParser<T>(ReadOnlySpan<byte> line, int lineNumber, out T entry, out ParseError error);
+
 public static class ProcNetTable
 {
     /// <summary>Parses a whole /proc/net/{tcp,udp}[6] file: skips the header line, counts bad lines, never throws.</summary>
-    public static ProcNetTableResult Parse(ReadOnlySpan<byte> text, SocketProtocol protocol, SocketFamily family, List<SocketEntry> sink)
+    public static ProcNetTableResult Parse(ReadOnlySpan<byte> text, SocketProtocol protocol, SocketFamily family, List<SocketEntry> sink) =>
+        ParseLines(text, (ReadOnlySpan<byte> line, int number, out SocketEntry entry, out ParseError error) =>
+            ProcNetSocketParser.TryParseLine(line, protocol, family, number, out entry, out error), sink);
+
+    /// <summary>The loop every /proc/net table shares: line 1 is the header, blank lines are not data.</summary>
+    public static ProcNetTableResult ParseLines<T>(ReadOnlySpan<byte> text, ProcNetLineParser<T> parse, List<T> sink)
     {
         int good = 0, bad = 0, lineNumber = 0;
         ParseError? first = null;
@@ -20,7 +28,7 @@ public static class ProcNetTable
             lineNumber++;
             if (lineNumber == 1 || line.Trim((byte)' ').IsEmpty)
                 continue;   // header; blank lines are not data
-            if (ProcNetSocketParser.TryParseLine(line, protocol, family, lineNumber, out SocketEntry entry, out ParseError error))
+            if (parse(line, lineNumber, out T entry, out ParseError error))
             {
                 sink.Add(entry);
                 good++;

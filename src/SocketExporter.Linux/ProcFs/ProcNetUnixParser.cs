@@ -45,29 +45,6 @@ public static class ProcNetUnixParser
         }
     }
 
-    public static ProcNetTableResult Parse(ReadOnlySpan<byte> text, List<UnixSocketEntry> sink)
-    {
-        int good = 0, bad = 0, lineNumber = 0;
-        ParseError? first = null;
-        while (!text.IsEmpty)
-        {
-            int end = text.IndexOf((byte)'\n');
-            ReadOnlySpan<byte> line = end < 0 ? text : text[..end];
-            text = end < 0 ? default : text[(end + 1)..];
-            lineNumber++;
-            if (lineNumber == 1 || line.Trim((byte)' ').IsEmpty)
-                continue;
-            if (TryParseLine(line, lineNumber, out UnixSocketEntry entry, out ParseError error))
-            {
-                sink.Add(entry);
-                good++;
-            }
-            else
-            {
-                bad++;
-                first ??= error;
-            }
-        }
-        return new(good, bad, first);
-    }
+    public static ProcNetTableResult Parse(ReadOnlySpan<byte> text, List<UnixSocketEntry> sink) =>
+        ProcNetTable.ParseLines<UnixSocketEntry>(text, TryParseLine, sink);
 }
