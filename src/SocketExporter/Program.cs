@@ -27,6 +27,19 @@ public static class Program
             Console.Error.WriteLine("Try socket_exporter --help.");
             return 2;
         }
+        WebConfig? webConfig = null;
+        if (options.WebConfigFile is not null && !options.ShowHelp && !options.ShowVersion)
+        {
+            try
+            {
+                webConfig = WebSecurity.Load(options.WebConfigFile);
+            }
+            catch (WebConfigException e)
+            {
+                Console.Error.WriteLine($"socket_exporter: error: {e.Message}");
+                return 2;
+            }
+        }
         BuildInfo build = ReadBuildInfo();
         if (options.ShowHelp)
         {
@@ -40,7 +53,7 @@ public static class Program
         }
 
         IReadOnlyList<ISnapshotCollector> all = CollectorList.All(options.Devices);
-        WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build);
+        WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build, webConfig);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Program");
         try
         {
@@ -51,12 +64,18 @@ public static class Program
             log.LogError("cannot listen: {Error}", e.Message);
             return 1;
         }
+        catch (WebConfigException e)   // a certificate that broke between loading the config and listening
+        {
+            log.LogError("cannot listen: {Error}", e.Message);
+            return 1;
+        }
         log.LogInformation("listening on {Addresses}, procfs {Procfs}", string.Join(", ", options.ListenAddresses), options.ProcfsPath);
         app.WaitForShutdown();
         return 0;
     }
 
-    public static WebApplication BuildApp(ExporterOptions options, IReadOnlyList<ISnapshotCollector> collectors, BuildInfo build)
+    public static WebApplication BuildApp(ExporterOptions options, IReadOnlyList<ISnapshotCollector> collectors, BuildInfo build,
+        WebConfig? webConfig = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -70,8 +89,7 @@ public static class Program
             kestrel.Limits.MaxRequestBodySize = 0;
             kestrel.Limits.MaxConcurrentConnections = 64;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);   // a trickling client is cut off
-            foreach (var endpoint in options.ListenAddresses)
-                kestrel.Listen(endpoint);
+            WebSecurity.ConfigureKestrel(kestrel, options.ListenAddresses, webConfig);
         });
 
         bool Enabled(string name) => collectors.Any(c => c.Name == name);
@@ -95,6 +113,7 @@ public static class Program
         builder.Services.AddSingleton(sp => new LandingPage(sp.GetRequiredService<ScrapeCoordinator>(), sp.GetRequiredService<CollectorRunner>(), build, options.TelemetryPath));
 
         WebApplication app = builder.Build();
+        WebSecurity.UseWebSecurity(app, webConfig);   // TLS is set on the listeners above; auth and headers cover every path
         MetricsEndpoint metrics = app.Services.GetRequiredService<MetricsEndpoint>();
         LandingPage landing = app.Services.GetRequiredService<LandingPage>();
         // RequestDelegate overloads: no reflection over handler parameters, so trimming and NativeAOT stay safe.

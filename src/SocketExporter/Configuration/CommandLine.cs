@@ -27,6 +27,7 @@ public static class CommandLine
                                        Address to listen on (host:port, [v6]:port or :port). Repeatable.
           --web.telemetry-path="/metrics"
                                        Path under which to expose metrics.
+          --web.config.file=PATH       exporter-toolkit web config (TLS, basic auth, headers), as node_exporter takes.
           --path.procfs="/proc"        procfs mount point (e.g. /host/proc in a container).
           --socket.source=auto         auto: sock_diag netlink, falling back to /proc/net per table; procfs: /proc/net only.
           --netns.mode=all             all: every network namespace under the proc root (and /run/netns); own: the exporter's only.
@@ -123,6 +124,11 @@ public static class CommandLine
                     if (!path.StartsWith('/') || path == "/" || path.StartsWith("/-/", StringComparison.Ordinal))
                         throw new UsageException($"--web.telemetry-path must start with / and must not be / or /-/…: '{path}'");
                     options = options with { TelemetryPath = path };
+                    break;
+                case "web.config.file":
+                    string webConfig = Value();
+                    if (webConfig.Length == 0) throw new UsageException("--web.config.file must not be empty");
+                    options = options with { WebConfigFile = webConfig };
                     break;
                 case "path.procfs":
                     string procfs = Value();

@@ -11,6 +11,7 @@ public sealed record ExporterOptions
 
     public List<IPEndPoint> ListenAddresses { get; init; } = [];
     public string TelemetryPath { get; init; } = "/metrics";
+    public string? WebConfigFile { get; init; }
     public string ProcfsPath { get; init; } = "/proc";
     public bool ProcNetOnly { get; init; }
     public List<string> WatchPaths { get; init; } = [];
