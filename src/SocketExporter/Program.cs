@@ -99,6 +99,8 @@ public static class Program
             ProcNetOnly = options.ProcNetOnly,
             AllNamespaces = options.AllNamespaces,
             UseSetns = options.UseSetns,
+            // Namespaces the netns filter drops are not even read: each costs several kernel hash-table walks.
+            NamespaceFilter = options.Metrics.Filter.For("netns"),
             WatchPaths = Enabled("path_holders") ? options.WatchPaths : [],
             // Only descriptor kinds and device holders need a statx per path descriptor, only fds needs limits.
             ClassifyPathDescriptors = Enabled("fds") || Enabled("devices"),

@@ -48,8 +48,8 @@ public sealed class ScrapeSnapshot
     public double ProcessReadSeconds { get; init; }
 
     /// <summary>True when no TCP/UDP table of any namespace could be read: socket metrics must fail, not read zero.</summary>
-    public bool SocketsFailed => Namespaces.All(n => n.SocketsFailed);
+    public bool SocketsFailed => Namespaces.Count > 0 && Namespaces.All(n => n.SocketsFailed);
 
     /// <summary>True when no namespace's AF_UNIX table could be read.</summary>
-    public bool UnixSocketsFailed => Namespaces.All(n => n.UnixSocketsFailed);
+    public bool UnixSocketsFailed => Namespaces.Count > 0 && Namespaces.All(n => n.UnixSocketsFailed);
 }

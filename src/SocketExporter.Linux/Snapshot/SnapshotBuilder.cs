@@ -22,6 +22,9 @@ public sealed record SnapshotOptions
     /// <summary>Read every network namespace (true) or only the exporter's own (false).</summary>
     public bool AllNamespaces { get; init; } = true;
 
+    /// <summary>Namespaces whose label ("host" or the inode) fails this are not read at all (--filter.netns.*).</summary>
+    public Func<string, bool>? NamespaceFilter { get; init; }
+
     /// <summary>Enter other namespaces with setns (needs CAP_SYS_ADMIN); false reads their /proc/[pid]/net.</summary>
     public bool UseSetns { get; init; } = true;
 
@@ -88,7 +91,10 @@ public sealed class SnapshotBuilder : IDisposable
         Task<List<NetNsSnapshot>> socketRead = Task.Factory.StartNew(() =>
         {
             var socketClock = Stopwatch.StartNew();
-            List<NetNsSnapshot> result = _namespaceSockets.Read(discovery.Targets);
+            IReadOnlyList<NetNsTarget> targets = _options.NamespaceFilter is { } keep
+                ? discovery.Targets.Where(t => keep(t.Label)).ToList()
+                : discovery.Targets;
+            List<NetNsSnapshot> result = _namespaceSockets.Read(targets);
             socketSeconds = socketClock.Elapsed.TotalSeconds;
             return result;
         }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
