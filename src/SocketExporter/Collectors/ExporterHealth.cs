@@ -21,28 +21,37 @@ public static class ExporterHealth
             "Processes whose /proc files were malformed or failed to read with an unexpected error in this scrape.").Set(snapshot.FailedProcesses);
 
         Gauge unattributed = metrics.CreateGauge("socket_exporter_unattributed_sockets",
-            "Sockets with an inode (held by some descriptor) that no visible process holds: hidden processes, or sockets " +
-            "that changed during the scrape. Sockets with inode 0 (time_wait, not yet accepted) have no holder by nature and are not counted.",
-            ["protocol"]);
-        long tcp = 0, udp = 0, unix = 0;
+            "Sockets with an inode (held by some descriptor) that no visible process holds — hidden processes, or sockets " +
+            "that changed during the scrape — by the uid that created the socket (empty for unix sockets, and for the zero " +
+            "written when there are none). Sockets with inode 0 (time_wait, not yet accepted) have no holder by nature and are not counted.",
+            ["protocol", "uid"]);
+        var hidden = new Dictionary<(string Protocol, string Uid), int>();
         foreach (SocketEntry s in snapshot.Sockets)
         {
             if (s.Inode == 0 || snapshot.Owners.IsHeld(s.Inode)) continue;
-            if (s.Protocol == SocketProtocol.Tcp) tcp++; else udp++;
+            var key = (Labels.Protocol(s.Protocol), s.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            hidden[key] = hidden.GetValueOrDefault(key) + 1;
         }
         foreach (UnixSocketEntry s in snapshot.UnixSockets)
-            if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode)) unix++;
+            if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode))
+                hidden[("unix", "")] = hidden.GetValueOrDefault(("unix", "")) + 1;
         // Only when the processes were read: otherwise "unattributed" would be every socket, and the
-        // collectors already fail.
+        // collectors already fail. A protocol with nothing hidden says so with an explicit 0.
         if (snapshot.ProcessError is null)
         {
-            if (!snapshot.SocketsFailed)
+            string[] protocols = [.. (snapshot.SocketsFailed ? Array.Empty<string>() : ["tcp", "udp"]), .. (snapshot.UnixSocketsFailed ? Array.Empty<string>() : ["unix"])];
+            foreach (string protocol in protocols)
             {
-                unattributed.WithLabels("tcp").Set(tcp);
-                unattributed.WithLabels("udp").Set(udp);
+                bool any = false;
+                foreach (((string p, string uid), int count) in hidden)
+                {
+                    if (p != protocol) continue;
+                    unattributed.WithLabels(protocol, uid).Set(count);
+                    any = true;
+                }
+                if (!any)
+                    unattributed.WithLabels(protocol, "").Set(0);
             }
-            if (!snapshot.UnixSocketsFailed)
-                unattributed.WithLabels("unix").Set(unix);
         }
 
         Gauge source = metrics.CreateGauge("socket_exporter_socket_source",
