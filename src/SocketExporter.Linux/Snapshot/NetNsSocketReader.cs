@@ -19,6 +19,9 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     // allocation; reallocating it every scrape forced a full GC each time). Valid until the next Read.
     private Dictionary<ulong, (List<SocketEntry> Inet, List<UnixSocketEntry> Unix)> _buffers = [];
     private readonly HashSet<ulong> _seen = [];
+    // Without CAP_SYS_ADMIN every setns fails with EPERM: stop asking for a while instead of failing every scrape.
+    private static readonly TimeSpan SetnsRetryAfterDenial = TimeSpan.FromMinutes(5);
+    private DateTime _setnsDeniedUntil = DateTime.MinValue;
 
     public List<NetNsSnapshot> Read(IReadOnlyList<NetNsTarget> targets)
     {
@@ -85,6 +88,13 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         var opened = new NetNsOpenResult?[targets.Count];
         if (procNetOnly || !useSetns)
             return opened;
+        if (DateTime.UtcNow < _setnsDeniedUntil)
+        {
+            for (int i = 0; i < targets.Count; i++)
+                if (!targets[i].IsOwn)
+                    opened[i] = new NetNsOpenResult(null, Constants.EPERM, "setns: EPERM (no CAP_SYS_ADMIN; retried every 5 minutes)");
+            return opened;
+        }
         var indexes = new List<int>();
         var fds = new List<SafeFd>();
         try
@@ -117,6 +127,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             }
             for (int k = 0; k < indexes.Count; k++)
                 opened[indexes[k]] = results[k];
+            if (results.Length > 0 && results.All(r => r.Errno == Constants.EPERM))
+                _setnsDeniedUntil = DateTime.UtcNow + SetnsRetryAfterDenial;
             return opened;
         }
         finally

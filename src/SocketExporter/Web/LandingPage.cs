@@ -46,13 +46,14 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
         {
             html.Append("<h2>Listeners</h2><p>As of ").Append(result.CompletedUtc.ToString("u", System.Globalization.CultureInfo.InvariantCulture))
                 .Append(". Accept queue: waiting connections / backlog.</p>");
-            html.Append("<div class=\"wrap\"><table id=\"listeners\"><thead><tr><th>Proto</th><th>Address:port</th><th>Program</th><th>PID</th><th>User</th><th>Accept queue</th></tr></thead><tbody>");
+            html.Append("<div class=\"wrap\"><table id=\"listeners\"><thead><tr><th>Proto</th><th>Address:port</th><th>Program</th><th>PID</th><th>User</th><th>Accept queue</th><th>Netns</th></tr></thead><tbody>");
             foreach (ListenerRow row in listeners)
             {
                 html.Append("<tr><td>").Append(row.Protocol).Append("</td><td>").Append(Enc(row.Endpoint))
                     .Append("</td><td>").Append(Enc(row.Program)).Append("</td><td class=\"n\">").Append(Enc(row.Pid))
                     .Append("</td><td>").Append(Enc(row.User)).Append("</td><td class=\"n\">")
-                    .Append(row.Protocol == "tcp" ? $"{row.QueueLength} / {row.QueueLimit}" : "").Append("</td></tr>");
+                    .Append(row.Protocol == "tcp" ? $"{row.QueueLength} / {row.QueueLimit}" : "").Append("</td><td>")
+                    .Append(Enc(row.Netns)).Append("</td></tr>");
             }
             html.Append("</tbody></table></div>");
         }
@@ -64,12 +65,14 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
 }
 
 /// <summary>One line of the landing page's listener table: a listening socket and one of its holders.</summary>
-public sealed record ListenerRow(string Protocol, string Endpoint, ushort Port, string Program, string Pid, string User, uint QueueLength, uint QueueLimit)
+public sealed record ListenerRow(string Protocol, string Endpoint, ushort Port, string Program, string Pid, string User, uint QueueLength, uint QueueLimit,
+    string Netns)
 {
     public static List<ListenerRow> From(ScrapeSnapshot snapshot)
     {
         var rows = new List<ListenerRow>();
-        foreach (SocketEntry s in snapshot.Sockets)
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
+        foreach (SocketEntry s in ns.Sockets)
         {
             if (!s.IsListening) continue;
             string address = s.LocalAddress.Format(s.Family);
@@ -79,13 +82,14 @@ public sealed record ListenerRow(string Protocol, string Endpoint, ushort Port, 
             foreach (int p in snapshot.Owners.GetOwners(s.Inode))
             {
                 ProcessIdentity id = snapshot.Processes[p].Identity;
-                rows.Add(new(protocol, endpoint, s.LocalPort, id.Program, id.PidText, id.User, s.ReceiveQueue, s.SendQueue));
+                rows.Add(new(protocol, endpoint, s.LocalPort, id.Program, id.PidText, id.User, s.ReceiveQueue, s.SendQueue, ns.Label));
                 held = true;
             }
             if (!held)
-                rows.Add(new(protocol, endpoint, s.LocalPort, "", "", $"uid {s.Uid}", s.ReceiveQueue, s.SendQueue));
+                rows.Add(new(protocol, endpoint, s.LocalPort, "", "", $"uid {s.Uid}", s.ReceiveQueue, s.SendQueue, ns.Label));
         }
-        rows.Sort((a, b) => (a.Protocol, a.Port, a.Endpoint, a.Pid).CompareTo((b.Protocol, b.Port, b.Endpoint, b.Pid)));
+        rows.Sort((a, b) => (a.Netns != "host", a.Netns, a.Protocol, a.Port, a.Endpoint, a.Pid)
+            .CompareTo((b.Netns != "host", b.Netns, b.Protocol, b.Port, b.Endpoint, b.Pid)));
         return rows;
     }
 }
