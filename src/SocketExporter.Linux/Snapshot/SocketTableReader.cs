@@ -25,14 +25,28 @@ public sealed class SocketTableReader
     /// <param name="client">A sock_diag socket of the namespace, or null when none could be had.</param>
     /// <param name="clientError">Why there is no client (reported with the fallback).</param>
     /// <param name="procNetDirectory">The namespace's /proc/[pid]/net, or null when no process is known in it.</param>
+    /// <param name="inetFromProcNet">Read TCP/UDP from /proc/net even with a client, taking only the listeners'
+    /// backlogs from a LISTEN-only dump: in a nearly empty namespace a full dump costs a walk of the host-wide
+    /// socket hash tables, while the LISTEN-only dump and the text files are cheap.</param>
     public List<SocketTableStatus> Read(SockDiagClient? client, string? clientError, string? procNetDirectory,
-        List<SocketEntry> sink, List<UnixSocketEntry> unixSink)
+        List<SocketEntry> sink, List<UnixSocketEntry> unixSink, bool inetFromProcNet = false)
     {
         var statuses = new List<SocketTableStatus>(Tables.Length + 1);
         foreach ((SocketProtocol protocol, SocketFamily family, string file) in Tables)
         {
             string? netlinkError = clientError;
             int bad = 0;
+            if (inetFromProcNet && client is not null && procNetDirectory is not null)
+            {
+                int start = sink.Count;
+                SocketTableStatus fromText = ReadProcNet(protocol, family, procNetDirectory, file, null, 0,
+                    (text, s) => ProcNetTable.Parse(text, protocol, family, s), sink);
+                if (fromText.Source == SocketSource.ProcNet)
+                {
+                    statuses.Add(protocol == SocketProtocol.Tcp ? AddBacklogs(client, family, sink, start, fromText) : fromText);
+                    continue;
+                }
+            }
             if (client is not null)
             {
                 DumpResult dump = client.DumpInet(family, protocol, sink);
@@ -64,6 +78,25 @@ public sealed class SocketTableReader
         statuses.Add(ReadProcNet(SocketProtocol.Unix, SocketFamily.Unix, procNetDirectory, "unix", unixError, unixBad,
             ProcNetUnixParser.Parse, unixSink));
         return statuses;
+    }
+
+    private readonly List<SocketEntry> _listeners = [];
+    private readonly Dictionary<ulong, uint> _backlogs = [];
+
+    // A LISTEN-only dump walks only the listening hash: cheap. Its backlogs fill in what /proc/net lacks.
+    private SocketTableStatus AddBacklogs(SockDiagClient client, SocketFamily family, List<SocketEntry> sink, int start, SocketTableStatus status)
+    {
+        _listeners.Clear();
+        DumpResult dump = client.DumpInet(family, SocketProtocol.Tcp, _listeners, states: 1u << (int)SocketState.Listen);
+        if (!dump.Succeeded)
+            return status with { NetlinkError = dump.Error };
+        _backlogs.Clear();
+        foreach (SocketEntry l in _listeners)
+            _backlogs[l.Inode] = l.SendQueue;
+        for (int i = start; i < sink.Count; i++)
+            if (sink[i].State == SocketState.Listen && _backlogs.TryGetValue(sink[i].Inode, out uint backlog))
+                sink[i] = sink[i] with { SendQueue = backlog };
+        return status with { BacklogKnown = true };
     }
 
     private delegate ProcNetTableResult TableParser<T>(ReadOnlySpan<byte> text, List<T> sink);

@@ -14,6 +14,10 @@ public enum SocketSource
 public sealed record SocketTableStatus(SocketProtocol Protocol, SocketFamily Family, SocketSource Source, int Sockets,
     int BadRecords, string? NetlinkError, string? Error)
 {
+    /// <summary>Whether listeners carry their backlog: sock_diag gives it, /proc/net does not (unless a LISTEN-only
+    /// sock_diag dump filled it in).</summary>
+    public bool BacklogKnown { get; init; } = Source == SocketSource.Netlink;
+
     public static string SourceLabel(SocketSource source) => source switch
     {
         SocketSource.Netlink => "netlink",

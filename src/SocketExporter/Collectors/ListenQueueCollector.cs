@@ -33,7 +33,7 @@ public sealed class ListenQueueCollector : ISnapshotCollector
             {
                 if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Listen)
                     continue;
-                bool limitKnown = SourceOf(ns, s) == SocketSource.Netlink;
+                bool limitKnown = BacklogKnown(ns, s);
                 SocketData.HolderPrograms(snapshot, s.Inode, programs);
                 foreach (string program in programs)
                 {
@@ -73,11 +73,11 @@ public sealed class ListenQueueCollector : ISnapshotCollector
         }
     }
 
-    private static SocketSource SourceOf(NetNsSnapshot ns, in SocketEntry s)
+    private static bool BacklogKnown(NetNsSnapshot ns, in SocketEntry s)
     {
         foreach (SocketTableStatus t in ns.SocketTables)
             if (t.Protocol == s.Protocol && t.Family == s.Family)
-                return t.Source;
-        return SocketSource.None;
+                return t.BacklogKnown;
+        return false;
     }
 }

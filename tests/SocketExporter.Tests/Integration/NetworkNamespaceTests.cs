@@ -53,6 +53,8 @@ public sealed class NetworkNamespaceTests : IDisposable
         Assert.Equal("netlink", Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == "host")["method"]);
         if (!withSysAdmin)   // /proc/net has no backlog: the limit is absent, never a false 0
             Assert.DoesNotContain(metrics.Named("socket_listen_queue_limit"), s => s["netns"] == netns && s["port"] == port);
+        else                 // a LISTEN-only sock_diag dump inside the namespace gives it (the holder listens with backlog 16)
+            Assert.Equal(16, Assert.Single(metrics.Named("socket_listen_queue_limit"), s => s["netns"] == netns && s["port"] == port).Value);
 
         // The exporter's own threads are all still in its namespace after the scrape.
         string? own = new FileInfo($"/proc/{exporter.Pid}/ns/net").LinkTarget;
