@@ -31,6 +31,9 @@ internal ref struct FieldCursor
         return true;
     }
 
+    /// <summary>The rest of the line after the fields read so far (for a last field that may contain spaces).</summary>
+    public readonly ReadOnlySpan<byte> Remaining => _rest.TrimStart(" \t"u8);
+
     public bool TrySkip(int count)
     {
         for (int i = 0; i < count; i++)

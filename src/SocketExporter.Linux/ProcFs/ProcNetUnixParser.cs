@@ -28,7 +28,9 @@ public static class ProcNetUnixParser
             return Fail(6, out error);
         if (!f.TryNextUInt64(out ulong inode))
             return Fail(7, out error);
-        string? name = f.TryNext(out ReadOnlySpan<byte> path) ? Encoding.UTF8.GetString(path) : null;
+        // (8) Path: the rest of the line — a socket path may contain spaces.
+        ReadOnlySpan<byte> path = f.Remaining.TrimEnd((byte)'\r');
+        string? name = path.IsEmpty ? null : Encoding.UTF8.GetString(path);
 
         SocketState state = (flags & SO_ACCEPTCON) != 0 ? SocketState.Listen
             : st == 3 ? SocketState.Established

@@ -59,15 +59,32 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         // Each namespace costs several kernel walks of the socket hash tables (~1.4 ms per dump here): with
         // many namespaces, two lanes read them side by side. Each lane has its own file buffer and dedupe set.
         var result = new NetNsSnapshot[jobs.Length];
-        if (jobs.Length >= 4)
+        try
         {
-            Task second = Task.Factory.StartNew(() => ReadLane(jobs, 1, 2, _secondLane, result),
-                CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
-            ReadLane(jobs, 0, 2, _firstLane, result);
-            second.GetAwaiter().GetResult();
+            if (jobs.Length >= 4)
+            {
+                Task second = Task.Factory.StartNew(() => ReadLane(jobs, 1, 2, _secondLane, result),
+                    CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+                try
+                {
+                    ReadLane(jobs, 0, 2, _firstLane, result);
+                }
+                finally
+                {
+                    ((IAsyncResult)second).AsyncWaitHandle.WaitOne();   // never leave a lane running on reused buffers
+                }
+                second.GetAwaiter().GetResult();
+            }
+            else
+                ReadLane(jobs, 0, 1, _firstLane, result);
         }
-        else
-            ReadLane(jobs, 0, 1, _firstLane, result);
+        finally
+        {
+            // A lane that failed part-way leaves clients unread: close them all (disposal is idempotent), since an
+            // open netlink socket keeps its namespace alive.
+            foreach (Job job in jobs)
+                job.Client?.Dispose();
+        }
         return [.. result];
     }
 
@@ -139,6 +156,13 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 {
                     fd.Dispose();
                     opened[i] = new NetNsOpenResult(null, errno, $"{path}: {Errno.Describe(errno)}");
+                    continue;
+                }
+                // The pid found at discovery may have exited and been reused since: check the namespace is the one meant.
+                if (Libc.Statx(fd, "\0"u8, Constants.AT_EMPTY_PATH, Constants.STATX_INO, out StatxBuffer stx) != 0 || stx.Ino != t.Inode)
+                {
+                    fd.Dispose();
+                    opened[i] = new NetNsOpenResult(null, Constants.ESRCH, $"{path}: no longer namespace {t.Inode}");
                     continue;
                 }
                 indexes.Add(i);

@@ -84,39 +84,44 @@ public sealed class SnapshotBuilder : IDisposable
         else if ((errno = _pidLister.List(procRoot, pids)) != 0)
             processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
 
-        // Namespaces first (one readlink per pid), then the socket dumps — mostly kernel time walking the socket
-        // hash tables — run on a second thread while this one walks /proc; the two join on the socket inode.
-        NetNsDiscovery.Result discovery = _discovery.Discover(procRoot, processError is null ? pids : [], _options.AllNamespaces);
         double socketSeconds = 0;
-        Task<List<NetNsSnapshot>> socketRead = Task.Factory.StartNew(() =>
-        {
-            var socketClock = Stopwatch.StartNew();
-            IReadOnlyList<NetNsTarget> targets = _options.NamespaceFilter is { } keep
-                ? discovery.Targets.Where(t => keep(t.Label)).ToList()
-                : discovery.Targets;
-            List<NetNsSnapshot> result = _namespaceSockets.Read(targets);
-            socketSeconds = socketClock.Elapsed.TotalSeconds;
-            return result;
-        }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
-
-        var labels = discovery.Targets.ToDictionary(t => t.Inode, t => t.Label);
+        Task<List<NetNsSnapshot>> socketRead;
         using (procRoot)
         {
-            foreach (int pid in processError is null ? pids : [])
+            // Namespaces first (one readlink per pid), then the socket dumps — mostly kernel time walking the socket
+            // hash tables — run on a second thread while this one walks /proc; the two join on the socket inode.
+            NetNsDiscovery.Result discovery = _discovery.Discover(procRoot, processError is null ? pids : [], _options.AllNamespaces);
+            socketRead = Task.Factory.StartNew(() =>
             {
-                if (cancellation.IsCancellationRequested)
+                var socketClock = Stopwatch.StartNew();
+                IReadOnlyList<NetNsTarget> targets = _options.NamespaceFilter is { } keep
+                    ? discovery.Targets.Where(t => keep(t.Label)).ToList()
+                    : discovery.Targets;
+                List<NetNsSnapshot> result = _namespaceSockets.Read(targets);
+                socketSeconds = socketClock.Elapsed.TotalSeconds;
+                return result;
+            }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
+            try
+            {
+                var labels = discovery.Targets.ToDictionary(t => t.Inode, t => t.Label);
+                foreach (int pid in processError is null ? pids : [])
                 {
-                    // The socket thread uses this builder's buffers: let it finish before anyone builds again.
-                    ((IAsyncResult)socketRead).AsyncWaitHandle.WaitOne();
                     cancellation.ThrowIfCancellationRequested();
+                    switch (ReadProcess(procRoot, pid, processes, owners, devices, watches, pathHolds))
+                    {
+                        case FdWalkStatus.Denied: unreadable++; break;
+                        case FdWalkStatus.Failed: failed++; break;
+                    }
+                    if (processes.Count > 0 && processes[^1].Pid == pid && discovery.PidNamespaces.TryGetValue(pid, out ulong ns))
+                        processes[^1].NetNs = labels.TryGetValue(ns, out string? label) ? label : ns.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
-                switch (ReadProcess(procRoot, pid, processes, owners, devices, watches, pathHolds))
-                {
-                    case FdWalkStatus.Denied: unreadable++; break;
-                    case FdWalkStatus.Failed: failed++; break;
-                }
-                if (processes.Count > 0 && processes[^1].Pid == pid && discovery.PidNamespaces.TryGetValue(pid, out ulong ns))
-                    processes[^1].NetNs = labels.TryGetValue(ns, out string? label) ? label : ns.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            finally
+            {
+                // The socket thread fills this builder's reused buffers: however the walk ended (cancelled, or a bug
+                // thrown), it must finish before anyone builds again.
+                ((IAsyncResult)socketRead).AsyncWaitHandle.WaitOne();
             }
         }
         _identities.Rotate();

@@ -63,14 +63,21 @@ public sealed record SeriesFilter
         _ => null,
     };
 
-    // Label values repeat across a scrape (programs, ports): decide each once per gauge.
+    // Label values repeat (programs, ports, namespaces): decide each once. Bounded, since namespace inodes and
+    // programs come and go over the life of the process.
+    private const int CacheLimit = 4096;
+
     private static Func<string, bool> Cached(Func<string, bool> decide)
     {
         var seen = new Dictionary<string, bool>();
         return v =>
         {
             if (!seen.TryGetValue(v, out bool ok))
+            {
+                if (seen.Count >= CacheLimit)
+                    seen.Clear();
                 seen[v] = ok = decide(v);
+            }
             return ok;
         };
     }

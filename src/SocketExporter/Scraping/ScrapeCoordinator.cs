@@ -52,6 +52,10 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
             {
                 return Failed($"collection did not finish within {MaximumCollectionTime.TotalSeconds} s");
             }
+            catch (Exception e)   // a bug reading the kernel must answer 503 with its reason, not kill the request
+            {
+                return Failed($"reading the kernel failed: {e.GetType().Name}: {e.Message}");
+            }
             return Export(snapshot, only);
         }
     }
