@@ -60,9 +60,13 @@ public sealed class NetNsDiscovery(string procfsPath)
     }
 
     // `ip netns add NAME` bind-mounts the namespace at /run/netns/NAME; seen from a container through pid 1's root.
+    // The exporter's own /run/netns is only the host's when it reads the host's own /proc.
     private IEnumerable<(string Path, ulong Inode)> NamedNamespaces()
     {
-        foreach (string dir in new[] { Path.Combine(procfsPath, "1/root/run/netns"), "/run/netns" })
+        string[] dirs = Path.GetFullPath(procfsPath) == "/proc"
+            ? [Path.Combine(procfsPath, "1/root/run/netns"), "/run/netns"]
+            : [Path.Combine(procfsPath, "1/root/run/netns")];
+        foreach (string dir in dirs)
         {
             string[] names;
             try
