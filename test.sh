@@ -25,6 +25,11 @@ set +e
 dotnet test SocketExporter.sln -c Release --no-build -nologo -m:1 --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+# Failures are printed where they happen, among hundreds of passing lines; print them again at the end,
+# so the tail of a CI log says which test failed and why.
+awk '/^  Failed [^ ]/ { show = 1; n = 0; print "----"; }
+     /^  (Passed|Skipped) [^ ]/ || /^\[xUnit/ || /^Test Run/ { show = 0 }
+     show && n++ < 40 { print }' "$log"
 # One closing line for whoever reads the log: "N passed, N failed".
 # dotnet test prints, per test project, "Total tests: N" then "     Passed: N" / "     Failed: N".
 awk '/^ +Passed: [0-9]+$/ { p += $2 } /^ +Failed: [0-9]+$/ { f += $2 }

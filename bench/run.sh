@@ -132,7 +132,7 @@ echo "== load ready: ${ready#READY }" >&2
 : >"$TMPD/scrape.times"; : >"$TMPD/ss.times"; : >"$TMPD/ssnop.times"; : >"$TMPD/lsof.times"
 BODY="$TMPD/scrape.body"
 : >"$BODY"
-SERIES=""; BYTES=""; RSS_KB=""; HWM_KB=""; CPU_S=""; STARTUP_S=""
+SERIES=""; BYTES=""; RSS_KB=""; RSS_IDLE_KB=""; HWM_KB=""; CPU_S=""; STARTUP_S=""
 
 time_ss() {
   local t0 t1
@@ -194,6 +194,10 @@ if [[ $NO_EXPORTER -eq 0 ]]; then
   SERIES=$(grep -cv -e '^#' -e '^$' "$BODY" || true)
   RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$EXP_PID/status")
   HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$EXP_PID/status")
+  # What the exporter holds between scrapes, as under a real scrape interval: the exporter returns a scrape's
+  # memory at most 5 s after its response (ScrapeMemoryReclaimer), so look again 6 s after the last one.
+  sleep 6
+  RSS_IDLE_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$EXP_PID/status")
 fi
 
 # ---------------------------------------------------------------- ss / lsof
@@ -209,7 +213,7 @@ LG_ALIVE=$(kill -0 "$LG_PID" 2>/dev/null && echo 1 || echo 0)
 # ---------------------------------------------------------------- report
 mkdir -p "$(dirname "$OUT")"
 B_NO_EXPORTER=$NO_EXPORTER B_EXPORTER=$EXPORTER B_SERIES=$SERIES B_BYTES=$BYTES \
-B_RSS=$RSS_KB B_HWM=$HWM_KB B_CPU=$CPU_S B_STARTUP=$STARTUP_S B_SS_LINES=$SS_LINES B_LG_ALIVE=$LG_ALIVE \
+B_RSS=$RSS_KB B_RSS_IDLE=$RSS_IDLE_KB B_HWM=$HWM_KB B_CPU=$CPU_S B_STARTUP=$STARTUP_S B_SS_LINES=$SS_LINES B_LG_ALIVE=$LG_ALIVE \
   python3 - "$TMPD" "$OUT" <<'PY'
 import datetime, json, math, os, platform, statistics, sys
 env = os.environ
@@ -250,6 +254,7 @@ res = {
     "response_bytes": num("B_BYTES"),
     "exporter_rss_kib": num("B_RSS"),
     "exporter_peak_rss_kib": num("B_HWM"),
+    "exporter_rss_between_scrapes_kib": num("B_RSS_IDLE"),
     "exporter_cpu_s_per_scrape": num("B_CPU", float),
     "exporter_startup_s": num("B_STARTUP", float),
     "ss_tuanp_lines": num("B_SS_LINES"),
@@ -280,6 +285,8 @@ rows = [
     ("response bytes", fmt(res["response_bytes"])),
     ("exporter VmRSS after scrapes", "-" if res["exporter_rss_kib"] is None
         else f"{res['exporter_rss_kib'] / 1024:.1f} MiB (peak {res['exporter_peak_rss_kib'] / 1024:.1f} MiB)"),
+    ("exporter VmRSS 6 s later", "-" if res["exporter_rss_between_scrapes_kib"] is None
+        else f"{res['exporter_rss_between_scrapes_kib'] / 1024:.1f} MiB (between scrapes)"),
     ("exporter CPU per scrape", fmt(res["exporter_cpu_s_per_scrape"], " s")),
     ("load: processes", f"{p['total']} ({p['server']} server incl. {p['prefork_groups']}x(1+{p['prefork_workers'] // max(p['prefork_groups'], 1)}) prefork, {p['client']} client)"),
     ("load: TCP listeners", f"{l['sockets']} sockets / {l['endpoints']} endpoints ({l['ipv4']} v4, {l['ipv6']} v6; {l['reuseport_pairs']} reuseport pairs)"),

@@ -111,6 +111,7 @@ public static class Program
         builder.Services.AddSingleton(new SnapshotBuilder(snapshotOptions));
         builder.Services.AddSingleton(sp => new CollectorRunner(collectors, sp.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Collectors")));
         builder.Services.AddSingleton<ScrapeCoordinator>();
+        builder.Services.AddSingleton(new ScrapeMemoryReclaimer());
         builder.Services.AddSingleton<MetricsEndpoint>();
         builder.Services.AddSingleton(sp => new LandingPage(sp.GetRequiredService<ScrapeCoordinator>(), sp.GetRequiredService<CollectorRunner>(), build, options.TelemetryPath));
 

@@ -32,7 +32,13 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         lock (_gate)
         {
             if (_inFlight is null || _inFlight.IsCompleted)
-                _inFlight = Task.Factory.StartNew(() => Collect(null), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+            {
+                Task<ScrapeResult> started = Task.Factory.StartNew(() => Collect(null), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+                _inFlight = started;
+                // Forget the finished task, so its registry is garbage as soon as the responses that share it are sent.
+                started.ContinueWith(_ => { lock (_gate) if (_inFlight == started) _inFlight = null; },
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
             return _inFlight;
         }
     }

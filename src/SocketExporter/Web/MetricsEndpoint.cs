@@ -11,7 +11,7 @@ namespace SocketExporter.Web;
 /// MetricServerMiddleware (text or OpenMetrics, negotiated from Accept). A collection that fails, or does
 /// not finish within Prometheus's scrape timeout, answers 503 with the reason.
 /// </summary>
-public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunner runner)
+public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunner runner, ScrapeMemoryReclaimer reclaimer)
 {
     // Leave Prometheus time to receive the body before its own timeout fires.
     private static readonly TimeSpan TimeoutMargin = TimeSpan.FromMilliseconds(500);
@@ -47,6 +47,11 @@ public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunn
             await Unavailable(context, result.Failure ?? "collection failed");
             return;
         }
+        context.Response.OnCompleted(() =>
+        {
+            reclaimer.AfterResponse();
+            return Task.CompletedTask;
+        });
         var middleware = new MetricServerMiddleware(NoNext, new MetricServerMiddleware.Settings { Registry = result.Registry });
         await middleware.Invoke(context);
     }

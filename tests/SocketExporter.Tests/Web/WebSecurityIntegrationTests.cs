@@ -250,7 +250,9 @@ public sealed class WebSecurityIntegrationTests : IDisposable
         string second = exporter.Handshake().Certificate.SerialNumber;
         Assert.NotEqual(first, second);
         Assert.Equal(X509Certificate2.CreateFromPem(File.ReadAllText(newCert)).SerialNumber, second);
-        Assert.Contains("reloaded TLS certificate", exporter.Stderr);
+        // The log line is written by the exporter's logger and read by an async pipe reader here: it can trail
+        // the handshake that it describes by a few milliseconds.
+        Assert.True(exporter.WaitForStderr("reloaded TLS certificate", TimeSpan.FromSeconds(10)), exporter.Stderr);
     }
 
     [Fact]
@@ -313,6 +315,18 @@ public sealed class WebSecurityIntegrationTests : IDisposable
 
         public int Port { get; }
         public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
+
+        /// <summary>Whether <paramref name="text"/> shows up on the exporter's stderr within <paramref name="timeout"/>.</summary>
+        public bool WaitForStderr(string text, TimeSpan timeout)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!Stderr.Contains(text, StringComparison.Ordinal))
+            {
+                if (clock.Elapsed > timeout) return false;
+                Thread.Sleep(20);
+            }
+            return true;
+        }
 
         private SecureExporter(Process process, int port, X509Certificate2? ca)
         {
