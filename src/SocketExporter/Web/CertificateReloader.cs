@@ -63,21 +63,4 @@ public sealed class CertificateReloader
             }
         }
     }
-
-    /// <summary>What tells a file changed: modification time and size (a missing file has the default stamp).</summary>
-    private readonly record struct FileStamp(DateTime ModifiedUtc, long Length)
-    {
-        public static FileStamp Of(string path)
-        {
-            try
-            {
-                var info = new FileInfo(path);
-                return info.Exists ? new FileStamp(info.LastWriteTimeUtc, info.Length) : default;
-            }
-            catch (IOException)   // replaced between the existence check and the size: the next handshake looks again
-            {
-                return default;
-            }
-        }
-    }
 }

@@ -126,21 +126,21 @@ public static class WebSecurity
     /// Adds the configured response headers and basic authentication in front of every path — /metrics, the
     /// landing page, /-/healthy and /-/ready alike, as node_exporter protects everything it serves (a probe then
     /// needs the credentials too). Headers are set on every response, 401s included, as exporter-toolkit does.
+    /// Both follow changes of the file (<see cref="WebConfigReloader"/>).
     /// </summary>
     public static void UseWebSecurity(WebApplication app, WebConfig? config)
     {
         if (config is null)
             return;
-        KeyValuePair<string, string>[] headers = [.. config.Http.Headers];
-        BasicAuthenticator? authenticator = config.BasicAuthUsers.Count == 0 ? null : new BasicAuthenticator(config.BasicAuthUsers);
-        if (headers.Length == 0 && authenticator is null)
-            return;
+        ILoggerFactory logs = app.Services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        var reloader = new WebConfigReloader(config, logs.CreateLogger("SocketExporter.Web.WebConfigReloader"));
 
         app.Use(async (HttpContext context, RequestDelegate next) =>
         {
-            foreach ((string name, string value) in headers)
+            WebConfigReloader.RequestPolicy policy = reloader.Current;
+            foreach ((string name, string value) in policy.Headers)
                 context.Response.Headers[name] = value;
-            if (authenticator is not null)
+            if (policy.Authenticator is { } authenticator)
             {
                 var authorization = context.Request.Headers.Authorization;
                 if (!await authenticator.IsAuthorizedAsync(authorization.Count > 0 ? authorization[0] : null))

@@ -230,6 +230,39 @@ public sealed class WebSecurityIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task WebConfigChanged_UsersAndHeaders_ApplyWithoutRestart_BrokenFileKeepsTheLastGood()
+    {
+        string Hash(string password) => ToolRunner.Run("htpasswd", "-nbB", "-C", "4", "alice", password).Trim().Split(':', 2)[1];
+        string config = WriteConfig($"basic_auth_users:\n  alice: {Hash("first")}\n");
+        using SecureExporter exporter = SecureExporter.Start(config, caCertificate: null);
+        using HttpClient http = exporter.Client();
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "first")).StatusCode);
+
+        // The password is rotated and a header added: the next request follows the file.
+        WriteConfig($"http_server_config:\n  headers:\n    X-Frame-Options: deny\nbasic_auth_users:\n  alice: {Hash("second")}\n");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Get(http, "/metrics", "alice", "first")).StatusCode);
+        HttpResponseMessage rotated = await Get(http, "/metrics", "alice", "second");
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        Assert.Equal("deny", string.Join(",", rotated.Headers.GetValues("X-Frame-Options")));
+        Assert.True(exporter.WaitForStderr("reloaded web config", TimeSpan.FromSeconds(10)), exporter.Stderr);
+
+        // A broken file, then no file at all: the last good settings stay, so the endpoint never opens up.
+        WriteConfig("basic_auth_users: [not, a, mapping");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "second")).StatusCode);
+        Assert.True(exporter.WaitForStderr("cannot reload the web config", TimeSpan.FromSeconds(10)), exporter.Stderr);
+        File.Delete(config);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/-/healthy", "alice", "second")).StatusCode);
+
+        // Users removed from a good file: authentication is off, as it would be at a restart with that file.
+        WriteConfig("http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n");
+        HttpResponseMessage open = await http.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        Assert.Equal("sameorigin", string.Join(",", open.Headers.GetValues("X-Frame-Options")));
+    }
+
+    [Fact]
     public void CertificateReload_ReplacedFiles_NextHandshakePresentsNewCertificate()
     {
         string config = WriteConfig("""
