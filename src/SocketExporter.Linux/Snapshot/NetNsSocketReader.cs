@@ -52,7 +52,12 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             if (!_buffers.TryGetValue(target.Inode, out var buffer))
                 buffer = ([], []);
             buffers[target.Inode] = buffer;
-            jobs[i] = new Job(target, client, clientError, procNet, buffer.Item1, buffer.Item2);
+            // /proc/PID/net shows the namespace PID is in at the moment of the read: if PID exited and the number was
+            // reused in between, it would show another namespace's sockets. Its ns link is checked after the read.
+            string? nsLink = !target.IsOwn && target.Pid is int member
+                ? Path.GetFullPath(Path.Combine(procfsPath, member.ToString(System.Globalization.CultureInfo.InvariantCulture), "ns", "net"))
+                : null;
+            jobs[i] = new Job(target, client, clientError, procNet, nsLink, buffer.Item1, buffer.Item2);
         }
         _buffers = buffers;   // namespaces that are gone drop their buffers
 
@@ -88,7 +93,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         return [.. result];
     }
 
-    private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, string? ProcNet,
+    private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, string? ProcNet, string? NsLink,
         List<SocketEntry> Sockets, List<UnixSocketEntry> Unix);
 
     private sealed class Lane
@@ -110,6 +115,14 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             using (job.Client)
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
                     inetFromProcNet: !job.Target.IsOwn);   // other namespaces are usually small: see SocketTableReader
+            if (job.NsLink is not null && tables.Any(t => t.Source == SocketSource.ProcNet) && !StillIn(job.NsLink, job.Target.Inode))
+            {
+                // Nothing of this read can be trusted to be this namespace's: report the namespace unread this scrape.
+                job.Sockets.Clear();
+                job.Unix.Clear();
+                string error = $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)";
+                tables = tables.Select(t => t with { Source = SocketSource.None, Sockets = 0, BadRecords = 0, BacklogKnown = false, Error = error }).ToList();
+            }
             Deduplicate(job.Sockets, lane.Seen);
 
             NetNsMethod viaNetlink = job.Target.IsOwn ? NetNsMethod.Netlink : NetNsMethod.Setns;
@@ -129,6 +142,9 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             };
         }
     }
+
+    private static bool StillIn(string nsLink, ulong inode) =>
+        Libc.StatxFollow(PathBytes.ToNulTerminated(nsLink), out StatxBuffer stx) == 0 && stx.Ino == inode;
 
     private NetNsOpenResult?[] OpenForeign(IReadOnlyList<NetNsTarget> targets)
     {
