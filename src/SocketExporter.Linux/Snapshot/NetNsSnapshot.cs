@@ -23,6 +23,9 @@ public sealed class NetNsSnapshot
     public bool IsHost { get; init; }
     public NetNsMethod Method { get; init; }
     public string? MethodError { get; init; }
+
+    /// <summary>Not read: the scrape deadline had passed when its turn came (see <see cref="SnapshotBuilder.Build"/>).</summary>
+    public bool SkippedAtDeadline { get; init; }
     public required IReadOnlyList<SocketEntry> Sockets { get; init; }
     public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
     public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }

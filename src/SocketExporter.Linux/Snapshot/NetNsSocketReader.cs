@@ -21,7 +21,9 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     private static readonly TimeSpan SetnsRetryAfterDenial = TimeSpan.FromMinutes(5);
     private DateTime _setnsDeniedUntil = DateTime.MinValue;
 
-    public List<NetNsSnapshot> Read(IReadOnlyList<NetNsTarget> targets)
+    /// <param name="pastDeadline">Asked before each other namespace: once true, the remaining ones are skipped (and marked
+    /// so). The exporter's own namespace and the host's are always read.</param>
+    public List<NetNsSnapshot> Read(IReadOnlyList<NetNsTarget> targets, Func<bool>? pastDeadline = null)
     {
         NetNsOpenResult?[] opened = OpenForeign(targets);
         var buffers = new Dictionary<ulong, (List<SocketEntry>, List<UnixSocketEntry>)>(targets.Count);
@@ -68,11 +70,11 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         {
             if (jobs.Length >= 4)
             {
-                Task second = Task.Factory.StartNew(() => ReadLane(jobs, 1, 2, _secondLane, result),
+                Task second = Task.Factory.StartNew(() => ReadLane(jobs, 1, 2, _secondLane, result, pastDeadline),
                     CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
                 try
                 {
-                    ReadLane(jobs, 0, 2, _firstLane, result);
+                    ReadLane(jobs, 0, 2, _firstLane, result, pastDeadline);
                 }
                 finally
                 {
@@ -81,7 +83,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 second.GetAwaiter().GetResult();
             }
             else
-                ReadLane(jobs, 0, 1, _firstLane, result);
+                ReadLane(jobs, 0, 1, _firstLane, result, pastDeadline);
         }
         finally
         {
@@ -104,13 +106,30 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
 
     private readonly Lane _firstLane = new(), _secondLane = new();
 
-    private static void ReadLane(Job[] jobs, int first, int step, Lane lane, NetNsSnapshot[] result)
+    private static void ReadLane(Job[] jobs, int first, int step, Lane lane, NetNsSnapshot[] result, Func<bool>? pastDeadline)
     {
         for (int i = first; i < jobs.Length; i += step)
         {
             Job job = jobs[i];
             job.Sockets.Clear();
             job.Unix.Clear();
+            if (!job.Target.IsOwn && !job.Target.IsHost && pastDeadline is not null && pastDeadline())
+            {
+                job.Client?.Dispose();
+                result[i] = new NetNsSnapshot
+                {
+                    Inode = job.Target.Inode,
+                    Label = job.Target.Label,
+                    IsHost = job.Target.IsHost,
+                    Method = NetNsMethod.None,
+                    MethodError = "not read: the scrape deadline had passed",
+                    SkippedAtDeadline = true,
+                    Sockets = job.Sockets,
+                    UnixSockets = job.Unix,
+                    SocketTables = [],
+                };
+                continue;
+            }
             List<SocketTableStatus> tables;
             using (job.Client)
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,

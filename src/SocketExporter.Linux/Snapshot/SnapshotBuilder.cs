@@ -65,9 +65,16 @@ public sealed class SnapshotBuilder : IDisposable
         _deviceNodes = new DeviceNodeIndex(options.ProcfsPath);
     }
 
-    public ScrapeSnapshot Build(CancellationToken cancellation)
+    /// <param name="cancellation">Abandons the build (it throws).</param>
+    /// <param name="softDeadline">Time after the start past which the build stops reading more and returns what it has: the
+    /// process walk skips the remaining processes and other network namespaces not yet read are skipped, each counted
+    /// in the snapshot (<see cref="ScrapeSnapshot.SkippedProcesses"/>, <see cref="ScrapeSnapshot.SkippedNamespaces"/>),
+    /// so that a scrape answers within Prometheus's timeout with what could be read, and says what is missing.</param>
+    public ScrapeSnapshot Build(CancellationToken cancellation, TimeSpan? softDeadline = null)
     {
         var clock = Stopwatch.StartNew();
+        Func<bool>? pastDeadline = softDeadline is { } limit ? () => clock.Elapsed > limit : null;
+        int skipped = 0;
         SocketOwnerIndex owners = _owners;
         owners.Clear();
         var processes = new List<ProcessEntry>(_lastProcessCount + 16);
@@ -97,7 +104,7 @@ public sealed class SnapshotBuilder : IDisposable
                 IReadOnlyList<NetNsTarget> targets = _options.NamespaceFilter is { } keep
                     ? discovery.Targets.Where(t => keep(t.Label)).ToList()
                     : discovery.Targets;
-                List<NetNsSnapshot> result = _namespaceSockets.Read(targets);
+                List<NetNsSnapshot> result = _namespaceSockets.Read(targets, pastDeadline);
                 socketSeconds = socketClock.Elapsed.TotalSeconds;
                 return result;
             }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
@@ -105,9 +112,16 @@ public sealed class SnapshotBuilder : IDisposable
             try
             {
                 var labels = discovery.Targets.ToDictionary(t => t.Inode, t => t.Label);
+                int walked = 0;
                 foreach (int pid in processError is null ? pids : [])
                 {
                     cancellation.ThrowIfCancellationRequested();
+                    if (pastDeadline is not null && pastDeadline())
+                    {
+                        skipped = pids.Count - walked;
+                        break;
+                    }
+                    walked++;
                     switch (ReadProcess(procRoot, pid, processes, owners, devices, watches, pathHolds))
                     {
                         case FdWalkStatus.Denied: unreadable++; break;
@@ -153,6 +167,7 @@ public sealed class SnapshotBuilder : IDisposable
             PathHolds = pathHolds,
             UnreadableProcesses = unreadable,
             FailedProcesses = failed,
+            SkippedProcesses = skipped,
             SocketReadSeconds = socketSeconds,
             ProcessReadSeconds = processSeconds,
         };

@@ -30,6 +30,9 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
             try
             {
                 collector.Update(snapshot, writer);
+                // What it wrote stays (a partial answer beats none), but it is not the whole truth: say so.
+                if (CutShort(snapshot, collector.Reads) is { } shortfall)
+                    throw new CollectorDataUnavailableException(shortfall);
                 ok = true;
             }
             catch (Exception e)   // the one place that catches everything: a collector bug must not fail the scrape
@@ -42,5 +45,15 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
             if (ok) succeeded++;
         }
         return succeeded;
+    }
+
+    /// <summary>Why a collector reading <paramref name="parts"/> is partial in this snapshot, or null when it is not.</summary>
+    public static string? CutShort(ScrapeSnapshot snapshot, SnapshotParts parts)
+    {
+        if (parts.HasFlag(SnapshotParts.Processes) && snapshot.SkippedProcesses > 0)
+            return $"partial: the scrape deadline passed with {snapshot.SkippedProcesses} processes not read";
+        if (parts.HasFlag(SnapshotParts.Sockets) && snapshot.SkippedNamespaces > 0)
+            return $"partial: the scrape deadline passed with {snapshot.SkippedNamespaces} network namespaces not read";
+        return null;
     }
 }

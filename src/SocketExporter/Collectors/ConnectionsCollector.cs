@@ -11,6 +11,7 @@ namespace SocketExporter.Collectors;
 public sealed class ConnectionsCollector : ISnapshotCollector
 {
     public string Name => "connections";
+    public SnapshotParts Reads => SnapshotParts.Sockets | SnapshotParts.Processes;
 
     // Reused across scrapes (collections never overlap): on a busy host these are large-object-heap sized.
     private readonly Dictionary<ulong, (int Count, long Receive, long Send)> _groups = [];

@@ -10,6 +10,7 @@ namespace SocketExporter.Collectors;
 public sealed class DevicesCollector(DeviceFilter filter) : ISnapshotCollector
 {
     public string Name => "devices";
+    public SnapshotParts Reads => SnapshotParts.Processes;
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {

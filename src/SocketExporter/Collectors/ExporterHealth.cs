@@ -17,6 +17,11 @@ public static class ExporterHealth
         metrics.CreateGauge("socket_exporter_unreadable_processes",
             "Processes whose descriptor table could not be read (permission denied): their sockets are unattributed. " +
             "Grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, or run as root.").Set(snapshot.UnreadableProcesses);
+        Gauge skipped = metrics.CreateGauge("socket_exporter_deadline_skipped",
+            "What the collection left unread because the scrape deadline (X-Prometheus-Scrape-Timeout-Seconds) was near: " +
+            "processes of the walk, or network namespaces. Collectors reading a part cut short report success 0.", ["part"]);
+        skipped.WithLabels("processes").Set(snapshot.SkippedProcesses);
+        skipped.WithLabels("namespaces").Set(snapshot.SkippedNamespaces);
         metrics.CreateGauge("socket_exporter_failed_processes",
             "Processes whose /proc files were malformed or failed to read with an unexpected error in this scrape.").Set(snapshot.FailedProcesses);
 
@@ -35,9 +40,9 @@ public static class ExporterHealth
         foreach (UnixSocketEntry s in snapshot.UnixSockets)
             if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode))
                 hidden[("unix", "")] = hidden.GetValueOrDefault(("unix", "")) + 1;
-        // Only when the processes were read: otherwise "unattributed" would be every socket, and the
+        // Only when every process was read: otherwise "unattributed" would be every socket, and the
         // collectors already fail. A protocol with nothing hidden says so with an explicit 0.
-        if (snapshot.ProcessError is null)
+        if (snapshot.ProcessError is null && snapshot.SkippedProcesses == 0)
         {
             string[] protocols = [.. (snapshot.SocketsFailed ? Array.Empty<string>() : ["tcp", "udp"]), .. (snapshot.UnixSocketsFailed ? Array.Empty<string>() : ["unix"])];
             foreach (string protocol in protocols)

@@ -10,6 +10,7 @@ namespace SocketExporter.Collectors;
 public sealed class FdsCollector : ISnapshotCollector
 {
     public string Name => "fds";
+    public SnapshotParts Reads => SnapshotParts.Processes;
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {

@@ -11,6 +11,7 @@ namespace SocketExporter.Collectors;
 public sealed class ListenQueueCollector : ISnapshotCollector
 {
     public string Name => "listen_queue";
+    public SnapshotParts Reads => SnapshotParts.Sockets | SnapshotParts.Processes;
 
     private readonly record struct Key(SocketFamily Family, InetAddress Address, ushort Port, string Program);
 

@@ -6,6 +6,7 @@ namespace SocketExporter.Collectors;
 public sealed class ListeningCollector : ISnapshotCollector
 {
     public string Name => "listening";
+    public SnapshotParts Reads => SnapshotParts.Sockets | SnapshotParts.Processes;
 
     private readonly record struct Key(SocketProtocol Protocol, SocketFamily Family, InetAddress Address, ushort Port, int Process);
 

@@ -11,6 +11,7 @@ namespace SocketExporter.Collectors;
 public sealed class ProcessInfoCollector : ISnapshotCollector
 {
     public string Name => "process_info";
+    public SnapshotParts Reads => SnapshotParts.Processes;
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {

@@ -11,6 +11,7 @@ namespace SocketExporter.Collectors;
 public sealed class UnixConnectionsCollector : ISnapshotCollector
 {
     public string Name => "unix_connections";
+    public SnapshotParts Reads => SnapshotParts.Sockets | SnapshotParts.Processes;
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {

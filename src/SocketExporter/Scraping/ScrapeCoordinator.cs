@@ -23,17 +23,24 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     /// <summary>The last successful result without its registry (the landing page needs only the snapshot).</summary>
     public ScrapeResult? Latest { get; private set; }
 
+    /// <summary>Share of a scrape's time budget the reading may take; the rest is for the collectors and the response.
+    /// Past it, the snapshot builder stops reading and the scrape answers with what it has, marked partial.</summary>
+    public const double ReadingShareOfBudget = 0.75;
+
     /// <param name="only">Collectors to run (from ?collect[]= / ?exclude[]=), or null for all: only unfiltered
     /// collections are shared between concurrent requests.</param>
-    public Task<ScrapeResult> CollectAsync(IReadOnlySet<string>? only = null)
+    /// <param name="budget">Time the requester can wait (Prometheus's scrape timeout less a margin); a shared collection
+    /// keeps the budget of the request that started it.</param>
+    public Task<ScrapeResult> CollectAsync(IReadOnlySet<string>? only = null, TimeSpan? budget = null)
     {
+        TimeSpan readingDeadline = (budget ?? MaximumCollectionTime) * ReadingShareOfBudget;
         if (only is not null)
-            return Task.Factory.StartNew(() => Collect(only), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+            return Task.Factory.StartNew(() => Collect(only, readingDeadline), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
         lock (_gate)
         {
             if (_inFlight is null || _inFlight.IsCompleted)
             {
-                Task<ScrapeResult> started = Task.Factory.StartNew(() => Collect(null), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+                Task<ScrapeResult> started = Task.Factory.StartNew(() => Collect(null, readingDeadline), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
                 _inFlight = started;
                 // Forget the finished task, so its registry is garbage as soon as the responses that share it are sent.
                 started.ContinueWith(_ => { lock (_gate) if (_inFlight == started) _inFlight = null; },
@@ -43,7 +50,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         }
     }
 
-    private ScrapeResult Collect(IReadOnlySet<string>? only)
+    private ScrapeResult Collect(IReadOnlySet<string>? only, TimeSpan readingDeadline)
     {
         using var deadline = new CancellationTokenSource(MaximumCollectionTime);
         ScrapeSnapshot snapshot;
@@ -52,7 +59,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         {
             try
             {
-                snapshot = builder.Build(deadline.Token);
+                snapshot = builder.Build(deadline.Token, readingDeadline);
             }
             catch (OperationCanceledException)
             {

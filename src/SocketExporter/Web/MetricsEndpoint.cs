@@ -8,8 +8,9 @@ namespace SocketExporter.Web;
 
 /// <summary>
 /// GET /metrics: waits for the shared collection, then serves its registry through prometheus-net's
-/// MetricServerMiddleware (text or OpenMetrics, negotiated from Accept). A collection that fails, or does
-/// not finish within Prometheus's scrape timeout, answers 503 with the reason.
+/// MetricServerMiddleware (text or OpenMetrics, negotiated from Accept). The collection reads until 75% of
+/// Prometheus's scrape timeout and then answers with what it has, marked partial; a collection that fails, or cannot
+/// answer within the timeout even so, answers 503 with the reason.
 /// </summary>
 public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunner runner, ScrapeMemoryReclaimer reclaimer)
 {
@@ -30,8 +31,8 @@ public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunn
             await context.Response.WriteAsync(e.Message + "\n");
             return;
         }
-        Task<ScrapeResult> collection = coordinator.CollectAsync(only);
         TimeSpan budget = ScrapeBudget(context.Request.Headers);
+        Task<ScrapeResult> collection = coordinator.CollectAsync(only, budget);
         ScrapeResult result;
         try
         {

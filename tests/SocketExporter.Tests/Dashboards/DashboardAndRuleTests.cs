@@ -250,6 +250,7 @@ public sealed class DashboardAndRuleTests
         "socket_exporter_unreadable_processes",
         "socket_exporter_unattributed_sockets",
         "socket_exporter_series_dropped",
+        "socket_exporter_deadline_skipped",
         "socket_exporter_build_info",
     };
 
