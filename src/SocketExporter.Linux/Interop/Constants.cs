@@ -26,7 +26,7 @@ internal static class Constants
 
     // linux/fcntl.h, linux/stat.h
     internal const int AT_SYMLINK_NOFOLLOW = 0x100, AT_STATX_DONT_SYNC = 0x4000, AT_EMPTY_PATH = 0x1000;
-    internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_INO = 0x100;
+    internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_INO = 0x100, STATX_MTIME = 0x40, STATX_CTIME = 0x80, STATX_SIZE = 0x200;
     internal const int S_IFMT = 0xF000, S_IFSOCK = 0xC000, S_IFREG = 0x8000, S_IFBLK = 0x6000, S_IFDIR = 0x4000,
         S_IFCHR = 0x2000, S_IFIFO = 0x1000, S_IFLNK = 0xA000;
 }

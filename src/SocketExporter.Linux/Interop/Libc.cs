@@ -164,12 +164,13 @@ internal static unsafe partial class Libc
     }
 
     /// <summary>statx of an absolute path, following symlinks (the file a path finally names).</summary>
-    internal static int StatxFollow(ReadOnlySpan<byte> absolutePathZ, out StatxBuffer result)
+    internal static int StatxFollow(ReadOnlySpan<byte> absolutePathZ, out StatxBuffer result,
+        uint mask = Constants.STATX_TYPE | Constants.STATX_INO)
     {
         fixed (byte* p = absolutePathZ)
         fixed (StatxBuffer* r = &result)
         {
-            return StatxCwdRaw(AT_FDCWD, p, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE | Constants.STATX_INO, r) < 0 ? Marshal.GetLastPInvokeError() : 0;
+            return StatxCwdRaw(AT_FDCWD, p, Constants.AT_STATX_DONT_SYNC, mask, r) < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
     }
 

@@ -26,9 +26,13 @@ public sealed class ProcessIdentityCache
 
     public void Add(ProcessIdentity identity) => _next[identity.Pid] = identity;
 
-    /// <summary>Ends a scrape: what was not seen is forgotten.</summary>
-    public void Rotate()
+    /// <summary>Ends a scrape: what was not seen is forgotten, unless the walk was cut short
+    /// (<paramref name="keepUnseen"/>): then the processes it did not reach keep theirs.</summary>
+    public void Rotate(bool keepUnseen = false)
     {
+        if (keepUnseen)
+            foreach ((int pid, ProcessIdentity identity) in _current)
+                _next.TryAdd(pid, identity);
         (_current, _next) = (_next, _current);
         _next.Clear();
     }

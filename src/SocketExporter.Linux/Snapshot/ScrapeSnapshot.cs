@@ -43,13 +43,13 @@ public sealed class ScrapeSnapshot
     /// <summary>Processes whose files were present but malformed, or whose reads failed with an unexpected errno.</summary>
     public int FailedProcesses { get; init; }
 
-    /// <summary>Seconds spent reading sockets and processes.</summary>
     /// <summary>Processes not read because the scrape deadline passed during the walk: attribution is then partial.</summary>
     public int SkippedProcesses { get; init; }
 
     /// <summary>Network namespaces not read because the scrape deadline had passed.</summary>
     public int SkippedNamespaces => Namespaces.Count(n => n.SkippedAtDeadline);
 
+    /// <summary>Seconds spent reading sockets and processes.</summary>
     public double SocketReadSeconds { get; init; }
     public double ProcessReadSeconds { get; init; }
 

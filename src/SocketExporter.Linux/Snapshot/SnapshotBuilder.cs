@@ -66,14 +66,13 @@ public sealed class SnapshotBuilder : IDisposable
     }
 
     /// <param name="cancellation">Abandons the build (it throws).</param>
-    /// <param name="softDeadline">Time after the start past which the build stops reading more and returns what it has: the
+    /// <param name="pastDeadline">Asked as the build goes: once true, it stops reading more and returns what it has — the
     /// process walk skips the remaining processes and other network namespaces not yet read are skipped, each counted
     /// in the snapshot (<see cref="ScrapeSnapshot.SkippedProcesses"/>, <see cref="ScrapeSnapshot.SkippedNamespaces"/>),
     /// so that a scrape answers within Prometheus's timeout with what could be read, and says what is missing.</param>
-    public ScrapeSnapshot Build(CancellationToken cancellation, TimeSpan? softDeadline = null)
+    public ScrapeSnapshot Build(CancellationToken cancellation, Func<bool>? pastDeadline = null)
     {
         var clock = Stopwatch.StartNew();
-        Func<bool>? pastDeadline = softDeadline is { } limit ? () => clock.Elapsed > limit : null;
         int skipped = 0;
         SocketOwnerIndex owners = _owners;
         owners.Clear();
@@ -138,7 +137,7 @@ public sealed class SnapshotBuilder : IDisposable
                 ((IAsyncResult)socketRead).AsyncWaitHandle.WaitOne();
             }
         }
-        _identities.Rotate();
+        _identities.Rotate(keepUnseen: skipped > 0);   // unwalked processes keep their identities for the next scrape
         double processSeconds = clock.Elapsed.TotalSeconds;
         List<NetNsSnapshot> namespaces = socketRead.GetAwaiter().GetResult();
         _allSockets.Clear();

@@ -32,7 +32,7 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
                 collector.Update(snapshot, writer);
                 // What it wrote stays (a partial answer beats none), but it is not the whole truth: say so.
                 if (CutShort(snapshot, collector.Reads) is { } shortfall)
-                    throw new CollectorDataUnavailableException(shortfall);
+                    throw new CollectorDataUnavailableException("partial: " + shortfall);
                 ok = true;
             }
             catch (Exception e)   // the one place that catches everything: a collector bug must not fail the scrape
@@ -51,9 +51,9 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
     public static string? CutShort(ScrapeSnapshot snapshot, SnapshotParts parts)
     {
         if (parts.HasFlag(SnapshotParts.Processes) && snapshot.SkippedProcesses > 0)
-            return $"partial: the scrape deadline passed with {snapshot.SkippedProcesses} processes not read";
+            return $"the scrape deadline passed with {snapshot.SkippedProcesses} processes not read";
         if (parts.HasFlag(SnapshotParts.Sockets) && snapshot.SkippedNamespaces > 0)
-            return $"partial: the scrape deadline passed with {snapshot.SkippedNamespaces} network namespaces not read";
+            return $"the scrape deadline passed with {snapshot.SkippedNamespaces} network namespaces not read";
         return null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 using SocketExporter.Collectors;
@@ -19,6 +20,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     private readonly object _gate = new();
     private readonly object _building = new();   // the snapshot builder reuses its buffers: one build at a time
     private Task<ScrapeResult>? _inFlight;
+    private ReadingDeadline? _inFlightDeadline;
 
     /// <summary>The last successful result without its registry (the landing page needs only the snapshot).</summary>
     public ScrapeResult? Latest { get; private set; }
@@ -29,28 +31,54 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
 
     /// <param name="only">Collectors to run (from ?collect[]= / ?exclude[]=), or null for all: only unfiltered
     /// collections are shared between concurrent requests.</param>
-    /// <param name="budget">Time the requester can wait (Prometheus's scrape timeout less a margin); a shared collection
-    /// keeps the budget of the request that started it.</param>
+    /// <param name="budget">Time the requester can wait, from now (Prometheus's scrape timeout less a margin). A request
+    /// that joins a collection in flight can bring its reading deadline closer, never push it back.</param>
     public Task<ScrapeResult> CollectAsync(IReadOnlySet<string>? only = null, TimeSpan? budget = null)
     {
-        TimeSpan readingDeadline = (budget ?? MaximumCollectionTime) * ReadingShareOfBudget;
+        long deadline = Stopwatch.GetTimestamp() + (long)((budget ?? MaximumCollectionTime).TotalSeconds * ReadingShareOfBudget * Stopwatch.Frequency);
         if (only is not null)
-            return Task.Factory.StartNew(() => Collect(only, readingDeadline), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+        {
+            var own = new ReadingDeadline(deadline);
+            return Task.Factory.StartNew(() => Collect(only, own), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+        }
         lock (_gate)
         {
-            if (_inFlight is null || _inFlight.IsCompleted)
+            if (_inFlight is not null && !_inFlight.IsCompleted)
             {
-                Task<ScrapeResult> started = Task.Factory.StartNew(() => Collect(null, readingDeadline), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
-                _inFlight = started;
-                // Forget the finished task, so its registry is garbage as soon as the responses that share it are sent.
-                started.ContinueWith(_ => { lock (_gate) if (_inFlight == started) _inFlight = null; },
-                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _inFlightDeadline!.Tighten(deadline);
+                return _inFlight;
             }
-            return _inFlight;
+            var shared = new ReadingDeadline(deadline);
+            Task<ScrapeResult> started = Task.Factory.StartNew(() => Collect(null, shared), CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+            (_inFlight, _inFlightDeadline) = (started, shared);
+            // Forget the finished task, so its registry is garbage as soon as the responses that share it are sent.
+            started.ContinueWith(_ => { lock (_gate) if (_inFlight == started) (_inFlight, _inFlightDeadline) = (null, null); },
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return started;
         }
     }
 
-    private ScrapeResult Collect(IReadOnlySet<string>? only, TimeSpan readingDeadline)
+    /// <summary>When a collection must stop reading (a Stopwatch timestamp, absolute: time spent waiting for the
+    /// previous collection counts against it).</summary>
+    private sealed class ReadingDeadline(long timestamp)
+    {
+        private long _timestamp = timestamp;
+
+        public bool Passed => Stopwatch.GetTimestamp() > Interlocked.Read(ref _timestamp);
+
+        public void Tighten(long timestamp)
+        {
+            long seen = Interlocked.Read(ref _timestamp);
+            while (timestamp < seen)
+            {
+                long found = Interlocked.CompareExchange(ref _timestamp, timestamp, seen);
+                if (found == seen) return;
+                seen = found;
+            }
+        }
+    }
+
+    private ScrapeResult Collect(IReadOnlySet<string>? only, ReadingDeadline readingDeadline)
     {
         using var deadline = new CancellationTokenSource(MaximumCollectionTime);
         ScrapeSnapshot snapshot;
@@ -59,7 +87,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         {
             try
             {
-                snapshot = builder.Build(deadline.Token, readingDeadline);
+                snapshot = builder.Build(deadline.Token, () => readingDeadline.Passed);
             }
             catch (OperationCanceledException)
             {
@@ -75,7 +103,6 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
 
     private ScrapeResult Export(ScrapeSnapshot snapshot, IReadOnlySet<string>? only)
     {
-
         if (snapshot.SocketsFailed && snapshot.ProcessError is not null)
             return Failed($"no socket table and no process could be read: {snapshot.ProcessError}; " +
                 string.Join("; ", snapshot.SocketTables.Select(t => t.Error)));
@@ -86,7 +113,10 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         var budget = new SeriesBudget(metricOptions.MaxSeries);
         runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels, metricOptions.Filter), factory, only);
         ExporterHealth.Write(snapshot, factory, build, budget);
-        var result = new ScrapeResult(registry, only is null ? Web.ListenerRow.From(snapshot) : null, null, DateTime.UtcNow);
+        var result = new ScrapeResult(registry, only is null ? Web.ListenerRow.From(snapshot) : null, null, DateTime.UtcNow)
+        {
+            Partial = CollectorRunner.CutShort(snapshot, SnapshotParts.Processes | SnapshotParts.Sockets),
+        };
         if (only is null)
             Latest = result with { Registry = null };
         return result;

@@ -5,7 +5,7 @@ namespace SocketExporter.Scraping;
 /// series on a busy host) that is garbage once the response is sent; left to itself the GC keeps those pages
 /// committed for the next scrape, which comes only 15–60 s later. One aggressive, compacting collection after
 /// the response has gone out returns them. Measured on the bench load (10,000 connections, ~6,300 series, AOT):
-/// RSS 47.3 → 37.2 MiB for about 7 ms of CPU per scrape, off the request's path.
+/// RSS between scrapes 47.3 → 33.5 MiB for about 7 ms of CPU per scrape, off the request's path.
 /// </summary>
 public sealed class ScrapeMemoryReclaimer : IDisposable
 {
@@ -28,6 +28,9 @@ public sealed class ScrapeMemoryReclaimer : IDisposable
 
     /// <summary>Number of collections started so far.</summary>
     public int Runs { get { lock (_gate) return _runs; } }
+
+    /// <summary>When the last collection started (<see cref="Environment.TickCount64"/>).</summary>
+    public long LastRunMilliseconds { get { lock (_gate) return _lastRunMilliseconds; } }
 
     /// <summary>Called once a scrape's response has been sent: schedules the collection (now, or when the interval since
     /// the last one is over). Scrapes that arrive meanwhile share it.</summary>

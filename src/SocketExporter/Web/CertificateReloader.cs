@@ -1,12 +1,14 @@
 using Microsoft.Extensions.Logging;
+using SocketExporter.Linux.Interop;
 
 namespace SocketExporter.Web;
 
 /// <summary>
-/// Serves the TLS server certificate and reloads cert_file + key_file when either file's modification time (or
-/// size) changes, so a renewed certificate is used from the next handshake without a restart (exporter-toolkit
-/// re-reads the pair at every handshake). A reload that fails — a half-written file, a key that does not match yet
-/// — keeps the last good certificate and is retried when the files change again.
+/// Serves the TLS server certificate and reloads cert_file + key_file when either file changes
+/// (<see cref="FileVersion"/>: symlinks followed, as in a Kubernetes Secret), so a renewed certificate is used from the
+/// next handshake without a restart (exporter-toolkit re-reads the pair at every handshake). A reload that fails — a
+/// half-written file, a key that does not match yet — keeps the last good certificate and is retried when the files
+/// change again.
 /// </summary>
 public sealed class CertificateReloader
 {
@@ -17,7 +19,7 @@ public sealed class CertificateReloader
     private readonly object _reload = new();
     private volatile State _state;
 
-    private sealed record State(ServerCertificate Certificate, FileStamp Cert, FileStamp Key);
+    private sealed record State(ServerCertificate Certificate, FileVersion Cert, FileVersion Key);
 
     /// <summary>Reads the pair now; throws <see cref="WebConfigException"/> when it cannot be used.</summary>
     public CertificateReloader(string configPath, TlsServerConfig tls, ILogger log)
@@ -27,7 +29,7 @@ public sealed class CertificateReloader
         _keyFile = tls.KeyFile;
         _log = log;
         // Stamps first: a change that lands while we read is then seen as a change at the next handshake.
-        FileStamp cert = FileStamp.Of(_certFile.Path), key = FileStamp.Of(_keyFile.Path);
+        FileVersion cert = FileVersion.Of(_certFile.Path), key = FileVersion.Of(_keyFile.Path);
         _state = new State(ServerCertificate.Load(configPath, _certFile, _keyFile), cert, key);
     }
 
@@ -36,7 +38,7 @@ public sealed class CertificateReloader
     {
         get
         {
-            FileStamp cert = FileStamp.Of(_certFile.Path), key = FileStamp.Of(_keyFile.Path);
+            FileVersion cert = FileVersion.Of(_certFile.Path), key = FileVersion.Of(_keyFile.Path);
             State state = _state;
             if (cert == state.Cert && key == state.Key)
                 return state.Certificate;

@@ -46,6 +46,8 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
         {
             html.Append("<h2>Listeners</h2><p>As of ").Append(result.CompletedUtc.ToString("u", System.Globalization.CultureInfo.InvariantCulture))
                 .Append(". Accept queue: waiting connections / backlog.</p>");
+            if (result.Partial is { } partial)   // cut short at a scrape deadline: the table lacks what was not read
+                html.Append("<p><strong>Incomplete:</strong> ").Append(Enc(partial)).Append(".</p>");
             html.Append("<div class=\"wrap\"><table id=\"listeners\"><thead><tr><th>Proto</th><th>Address:port</th><th>Program</th><th>PID</th><th>User</th><th>Accept queue</th><th>Netns</th></tr></thead><tbody>");
             foreach (ListenerRow row in listeners)
             {

@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Logging;
+using SocketExporter.Linux.Interop;
 
 namespace SocketExporter.Web;
 
 /// <summary>
 /// The parts of --web.config.file that apply per request — basic_auth_users and http_server_config.headers — re-read
-/// when the file changes (exporter-toolkit reads the file at every request), so a password is rotated without a
-/// restart. A file that no longer parses, or is gone, keeps the last good settings (and says so in the log) until it
-/// is fixed: a half-written file never opens the endpoint. tls_server_config and http2 shape the listeners and apply
-/// at the next start; the certificate and key files themselves are reloaded by <see cref="CertificateReloader"/>.
+/// when the file changes (<see cref="FileVersion"/>: symlinks followed, as in a Kubernetes Secret), so a password is
+/// rotated without a restart. Fails closed: a file that does not parse, is gone, changes while it is read, or would
+/// drop every user keeps the last good settings (and the log says why) — an empty, half-written file never opens the
+/// endpoint; turning authentication off takes a restart. tls_server_config and http2 shape the listeners and apply at
+/// the next start; the certificate and key files themselves are reloaded by <see cref="CertificateReloader"/>.
 /// </summary>
 public sealed class WebConfigReloader
 {
@@ -18,7 +20,7 @@ public sealed class WebConfigReloader
             new([.. config.Http.Headers], config.BasicAuthUsers.Count == 0 ? null : new BasicAuthenticator(config.BasicAuthUsers));
     }
 
-    private sealed record State(RequestPolicy Policy, FileStamp Stamp);
+    private sealed record State(RequestPolicy Policy, FileVersion Version);
 
     private readonly string _path;
     private readonly ILogger _log;
@@ -30,34 +32,39 @@ public sealed class WebConfigReloader
     {
         _path = loaded.FilePath;
         _log = log;
-        _state = new State(RequestPolicy.From(loaded), FileStamp.Of(_path));
+        _state = new State(RequestPolicy.From(loaded), FileVersion.Of(_path));
     }
 
-    /// <summary>The policy for this request: re-read first if the file changed since the last look (one stat).</summary>
+    /// <summary>The policy for this request: re-read first if the file changed since the last look (one statx).</summary>
     public RequestPolicy Current
     {
         get
         {
-            FileStamp stamp = FileStamp.Of(_path);   // taken before reading, so what is read is at least this new
+            FileVersion version = FileVersion.Of(_path);
             State state = _state;
-            if (stamp == state.Stamp)
+            if (version == state.Version)
                 return state.Policy;
             lock (_reload)
             {
                 state = _state;
-                if (stamp == state.Stamp)
+                if (version == state.Version)
                     return state.Policy;   // another request reloaded meanwhile
                 try
                 {
                     WebConfig config = WebConfigParser.Parse(File.ReadAllText(_path), _path);
-                    _state = new State(RequestPolicy.From(config), stamp);
+                    if (FileVersion.Of(_path) != version)
+                        return state.Policy;   // written to while read: the next request reads it again, whole
+                    if (config.BasicAuthUsers.Count == 0 && state.Policy.Authenticator is not null)
+                        throw new WebConfigException(_path, 0, "basic_auth_users",
+                            "the new file has no users; turning authentication off takes a restart");
+                    _state = new State(RequestPolicy.From(config), version);
                     _log.LogInformation("reloaded web config {File}: {Users} basic auth users, {Headers} headers " +
                         "(tls_server_config and http2 apply at the next start)", _path, config.BasicAuthUsers.Count, config.Http.Headers.Count);
                 }
-                catch (Exception e) when (e is WebConfigException or IOException or UnauthorizedAccessException)
+                catch (Exception e)   // whatever went wrong, the endpoint stays as locked as it was
                 {
-                    // Remember the stamp so a broken file is not re-parsed at every request; the next write retries.
-                    _state = state with { Stamp = stamp };
+                    // Remember the version so a broken file is not re-parsed at every request; the next write retries.
+                    _state = state with { Version = version };
                     _log.LogWarning("cannot reload the web config, keeping the last good one: {Error}", e.Message);
                 }
                 return _state.Policy;

@@ -23,10 +23,13 @@ public sealed class ScrapeDeadlineTests : IDisposable
             NullLogger<ScrapeCoordinator>.Instance);
     }
 
+    private string? _partial;
+
     private async Task<MetricSet> CollectAsync(TimeSpan budget)
     {
         ScrapeResult result = await _coordinator.CollectAsync(budget: budget);
         Assert.True(result.Registry is not null, result.Failure);
+        _partial = result.Partial;   // what the landing page shows
         using var text = new MemoryStream();
         await result.Registry.CollectAndExportAsTextAsync(text);
         return MetricSet.Parse(System.Text.Encoding.UTF8.GetString(text.ToArray()));
@@ -53,6 +56,7 @@ public sealed class ScrapeDeadlineTests : IDisposable
         Assert.DoesNotContain(metrics.Named("socket_listening"), s => s["pid"] != "");
         // Sockets of unwalked processes are not "unattributed": that count is absent, not a false number.
         Assert.Empty(metrics.Named("socket_exporter_unattributed_sockets"));
+        Assert.Contains("processes not read", _partial);
     }
 
     [Fact]
@@ -90,6 +94,7 @@ public sealed class ScrapeDeadlineTests : IDisposable
         Assert.Equal(2, metrics.Named("socket_exporter_deadline_skipped").Count());
         Assert.All(Success(metrics), c => Assert.Equal(1, c.Value));
         Assert.Contains(metrics.Named("socket_listening"), s => s["pid"] != "");
+        Assert.Null(_partial);
     }
 
     public void Dispose() => _builder.Dispose();

@@ -255,11 +255,43 @@ public sealed class WebSecurityIntegrationTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Get(http, "/-/healthy", "alice", "second")).StatusCode);
 
-        // Users removed from a good file: authentication is off, as it would be at a restart with that file.
+        // An empty file (as while an editor rewrites it), or a valid one without users: authentication stays on;
+        // turning it off takes a restart.
+        WriteConfig("");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
         WriteConfig("http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n");
-        HttpResponseMessage open = await http.GetAsync("/metrics");
-        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
-        Assert.Equal("sameorigin", string.Join(",", open.Headers.GetValues("X-Frame-Options")));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
+        Assert.True(exporter.WaitForStderr("turning authentication off takes a restart", TimeSpan.FromSeconds(10)), exporter.Stderr);
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "second")).StatusCode);
+    }
+
+    [Fact]
+    public async Task WebConfigInAKubernetesSecret_SymlinkSwapped_IsReloaded()
+    {
+        // A Secret volume: web-config.yml -> ..data/web-config.yml, ..data -> ..<timestamp>; an update writes a new
+        // timestamped directory and swaps ..data, so the file the exporter was given never changes itself.
+        string Hash(string password) => ToolRunner.Run("htpasswd", "-nbB", "-C", "4", "alice", password).Trim().Split(':', 2)[1];
+        string Version(string name, string password)
+        {
+            string dir = Directory.CreateDirectory(Path.Combine(_dir, name)).FullName;
+            File.WriteAllText(Path.Combine(dir, "web-config.yml"), $"basic_auth_users:\n  alice: {Hash(password)}\n");
+            return name;
+        }
+        string data = Path.Combine(_dir, "..data");
+        File.CreateSymbolicLink(data, Version("..2026_11_25_first", "first"));
+        string config = Path.Combine(_dir, "secret-web-config.yml");
+        File.CreateSymbolicLink(config, "..data/web-config.yml");
+
+        using SecureExporter exporter = SecureExporter.Start(config, caCertificate: null);
+        using HttpClient http = exporter.Client();
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "first")).StatusCode);
+
+        // The kubelet's swap: a new link renamed over ..data (atomic).
+        string next = Path.Combine(_dir, "..data_tmp");
+        File.CreateSymbolicLink(next, Version("..2026_11_25_second", "second"));
+        ToolRunner.Run("mv", "-T", next, data);   // rename(2) over the old link, as the kubelet does
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Get(http, "/metrics", "alice", "first")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "second")).StatusCode);
     }
 
     [Fact]
