@@ -2,7 +2,7 @@
 """Soak: two concurrent scrapers x N scrapes against the exporter under the bench load.
 
 Every response must be complete (HTTP 200, ends with a newline, has socket_exporter_build_info) and
-self-consistent (no series twice); prints RSS and GC heap at the start and the end.
+self-consistent (no series twice); prints RSS and GC heap at the start and the end (and RSS 6 s after the end).
 Usage: bench/soak.py [--scrapes N] [--exporter CMD]   (run as root; builds the load with bench/loadgen.py)"""
 import argparse, json, os, re, shlex, socket, subprocess, sys, threading, time, urllib.request
 
@@ -64,6 +64,9 @@ try:
     _, body = scrape()
     end = {"rss_kib": rss_kib(), "gc_heap_bytes": value(body, "dotnet_total_memory_bytes"),
            "gen2_collections": value(body, 'dotnet_collection_count_total\\{generation="2"\\}')}
+    # Between scrapes, as under a real scrape interval: the exporter hands a scrape's memory back within 5 s.
+    time.sleep(6)
+    end["rss_kib_6s_later"] = rss_kib()
     all_times = sorted(times[0] + times[1])
     result = {"scrapes": done, "errors": len(errors), "first_errors": errors[:3], "seconds": round(elapsed, 1),
               "median_s": round(all_times[len(all_times) // 2], 4), "start": start, "end": end,
