@@ -2,6 +2,7 @@ using System.Diagnostics;
 using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.Namespaces;
 using SocketExporter.Linux.Netlink;
+using SocketExporter.Linux.ProcFs;
 
 namespace SocketExporter.Linux.Snapshot;
 
@@ -101,6 +102,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     private sealed class Lane
     {
         public readonly SocketTableReader Tables = new();
+        public readonly ProcFileReader Files = new();
         public readonly HashSet<ulong> Seen = [];
     }
 
@@ -134,8 +136,11 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             using (job.Client)
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
                     inetFromProcNet: !job.Target.IsOwn);   // other namespaces are usually small: see SocketTableReader
-            if (job.NsLink is not null && tables.Any(t => t.Source == SocketSource.ProcNet) && !StillIn(job.NsLink, job.Target.Inode))
+            (ListenDropCounters? drops, string? dropsError) = ReadListenDrops(lane.Files, job.ProcNet);
+            if (job.NsLink is not null && (drops is not null || tables.Any(t => t.Source == SocketSource.ProcNet))
+                && !StillIn(job.NsLink, job.Target.Inode))
             {
+                (drops, dropsError) = (null, $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)");
                 // Nothing of this read can be trusted to be this namespace's: report the namespace unread this scrape.
                 job.Sockets.Clear();
                 job.Unix.Clear();
@@ -158,8 +163,23 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 Sockets = job.Sockets,
                 UnixSockets = job.Unix,
                 SocketTables = tables,
+                ListenDrops = drops,
+                ListenDropsError = dropsError,
             };
         }
+    }
+
+    private static (ListenDropCounters?, string?) ReadListenDrops(ProcFileReader files, string? procNet)
+    {
+        if (procNet is null)
+            return (null, "no process known in this namespace");
+        string path = Path.Combine(procNet, "netstat");
+        int errno = files.TryRead(null, path, out ReadOnlySpan<byte> text);
+        if (errno != 0)
+            return (null, $"{path}: {Errno.Describe(errno)}");
+        return ProcNetstatParser.TryParseListenDrops(text, out ListenDropCounters counters, out ParseError error)
+            ? (counters, null)
+            : (null, $"{path}: {error}");
     }
 
     private static bool StillIn(string nsLink, ulong inode) =>

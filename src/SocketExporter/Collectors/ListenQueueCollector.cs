@@ -6,7 +6,9 @@ namespace SocketExporter.Collectors;
 /// <summary>
 /// socket_listen_queue_length / _limit: the accept queue of each listening TCP address:port and its backlog
 /// (sock_diag's idiag_rqueue / idiag_wqueue on a LISTEN socket), summed over SO_REUSEPORT sockets.
-/// `ss -ltn` prints the same numbers as Recv-Q / Send-Q.
+/// `ss -ltn` prints the same numbers as Recv-Q / Send-Q. And per network namespace, how often a full accept queue
+/// dropped a connection since the namespace was created (`nstat -az TcpExtListenOverflows TcpExtListenDrops` inside it):
+/// the gauges show a queue filling up, the counters whether it overflowed between two scrapes.
 /// </summary>
 public sealed class ListenQueueCollector : ISnapshotCollector
 {
@@ -25,10 +27,22 @@ public sealed class ListenQueueCollector : ISnapshotCollector
             "Backlog (maximum accept queue) of a listening address:port (summed over SO_REUSEPORT sockets). " +
             "Absent when the socket table came from /proc/net, which does not show the backlog.", labels);
 
+        Counter overflows = metrics.NamespaceCounter("socket_listen_overflows_total",
+            "Connections that found a listener's accept queue full in this network namespace since it was created " +
+            "(TcpExtListenOverflows of its /proc/net/netstat). Absent when that file could not be read.");
+        Counter drops = metrics.NamespaceCounter("socket_listen_drops_total",
+            "SYNs and final ACKs that listeners of this network namespace dropped since it was created, overflows included " +
+            "(TcpExtListenDrops of its /proc/net/netstat). Absent when that file could not be read.");
+
         var addresses = new Dictionary<(InetAddress, SocketFamily), string>();
         var programs = new List<string>(4);
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
+            if (ns.ListenDrops is { } counters)   // namespaces the netns filter drops are not read at all
+            {
+                overflows.WithLabels(ns.Label).IncTo(counters.Overflows);
+                drops.WithLabels(ns.Label).IncTo(counters.Drops);
+            }
             var queues = new Dictionary<Key, (long Length, long Limit, bool LimitKnown)>();
             foreach (SocketEntry s in ns.Sockets)
             {

@@ -40,6 +40,10 @@ public sealed class MetricWriter(IMetricFactory factory, SeriesBudget budget, IS
         return new BudgetedGauge(factory.CreateGauge(name, help, kept), budget, keep.Length == labelNames.Length ? null : keep,
             checks.Count == 0 ? null : checks.ToArray());
     }
+
+    /// <summary>A counter family with one series per network namespace (netns is its only label): bounded by the
+    /// namespaces read, so outside the series budget, like the exporter's own metrics.</summary>
+    public Counter NamespaceCounter(string name, string help) => factory.CreateCounter(name, help, ["netns"]);
 }
 
 /// <summary>A gauge family of one scrape. Past the budget, further series fold into one series whose

@@ -239,6 +239,8 @@ public sealed class DashboardAndRuleTests
         "socket_listening",
         "socket_listen_queue_length",
         "socket_listen_queue_limit",
+        "socket_listen_overflows_total",
+        "socket_listen_drops_total",
         "socket_connections",
         "socket_queued_bytes",
         "socket_process_info",
@@ -257,6 +259,7 @@ public sealed class DashboardAndRuleTests
     private static readonly IReadOnlyList<string> ExpectedAlerts =
     [
         "SocketExporterAcceptQueueSaturated",
+        "SocketExporterListenQueueOverflowing",
         "SocketExporterDescriptorsNearLimit",
         "SocketExporterCloseWaitPilingUp",
         "SocketExporterListenerDisappeared",

@@ -2,7 +2,7 @@
 """Opens a known set of sockets and descriptors for the integration tests, prints one JSON line
 describing them (ports, pids), then holds everything until its stdin closes.
 
-Usage: socket_holder.py core | fds WORKDIR | unix WORKDIR | busy cwd|fd|mmap DIR | netns PORT | server
+Usage: socket_holder.py core | fds WORKDIR | unix WORKDIR | busy cwd|fd|mmap DIR | netns PORT | overflow | server
 Everything stays on loopback. Forked children exit when the parent's stdin closes (they poll getppid)."""
 import json, os, select, socket, sys, time
 
@@ -130,6 +130,27 @@ def netns(port):
     out["port"] = lst.getsockname()[1]
     return keep, out
 
+def overflow():
+    """A listener with backlog 1 and four clients it never accepts: the accept queue overflows (run in a fresh namespace,
+    whose TcpExt counters start at 0). Returns once the namespace has counted an overflow; clients keep retrying."""
+    keep, out = [], {"pid": os.getpid()}
+    lst = listen_tcp("127.0.0.1", backlog=1); keep.append(lst)
+    for _ in range(4):
+        c = socket.socket(); c.setblocking(False); keep.append(c)
+        try:
+            c.connect(("127.0.0.1", lst.getsockname()[1]))
+        except BlockingIOError:
+            pass
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with open("/proc/self/net/netstat") as f:
+            names, values = [l.split() for l in f.read().splitlines() if l.startswith("TcpExt:")][:2]
+        if int(dict(zip(names, values))["ListenOverflows"]) > 0:
+            break
+        time.sleep(0.1)
+    out["port"] = lst.getsockname()[1]
+    return keep, out
+
 def server():
     """A listener that accepts and drops every connection (a thread), for client churn."""
     import threading
@@ -154,6 +175,7 @@ def main():
         "unix": lambda: unix(sys.argv[2]),
         "busy": lambda: busy(sys.argv[2], sys.argv[3]),
         "netns": lambda: netns(sys.argv[2]),
+        "overflow": overflow,
         "server": server,
     }[scenario]()
     print(json.dumps(out), flush=True)

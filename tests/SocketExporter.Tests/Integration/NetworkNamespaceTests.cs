@@ -75,6 +75,34 @@ public sealed class NetworkNamespaceTests : IDisposable
         Assert.True(checkedTasks > 3, $"only {checkedTasks} threads checked");
     }
 
+    [Fact]
+    public void ListenOverflows_OfAFreshNamespace_MatchNstatInsideIt()
+    {
+        using HolderProcess inside = HolderProcess.StartWith(["ip", "netns", "exec", _name], "overflow");
+        using ExporterProcess exporter = ExporterProcess.Start();
+        string netns = InodeOf($"/run/netns/{_name}");
+
+        // The clients keep retrying their SYNs, so the counters grow: nstat inside the namespace just before and just
+        // after the scrape brackets what the scrape must read.
+        long Nstat(string counter)
+        {
+            string line = ToolRunner.Run("ip", "netns", "exec", _name, "nstat", "-asz", counter).Split('\n')
+                .Single(l => l.StartsWith(counter + " ", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+        (long overflowsBefore, long dropsBefore) = (Nstat("TcpExtListenOverflows"), Nstat("TcpExtListenDrops"));
+        MetricSet metrics = exporter.ScrapeMetrics();
+        (long overflowsAfter, long dropsAfter) = (Nstat("TcpExtListenOverflows"), Nstat("TcpExtListenDrops"));
+
+        Assert.True(overflowsBefore >= 1, "the holder's accept queue never overflowed");
+        Assert.InRange(Assert.Single(metrics.Named("socket_listen_overflows_total"), s => s["netns"] == netns).Value, overflowsBefore, overflowsAfter);
+        Assert.InRange(Assert.Single(metrics.Named("socket_listen_drops_total"), s => s["netns"] == netns).Value, dropsBefore, dropsAfter);
+        // And the queue itself: one connection waits, the backlog is 1.
+        Sample queue = Assert.Single(metrics.Named("socket_listen_queue_length"), s => s["netns"] == netns && s["port"] == inside.Int("port").ToString());
+        Assert.True(queue.Value >= 1, $"accept queue {queue.Value}");
+        Assert.Contains(metrics.Named("socket_listen_overflows_total"), s => s["netns"] == "host");
+    }
+
     private static string InodeOf(string path) =>
         ToolRunner.Run("stat", "-L", "-c", "%i", path).Trim();
 
