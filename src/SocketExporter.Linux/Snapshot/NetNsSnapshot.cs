@@ -26,10 +26,8 @@ public sealed class NetNsSnapshot
     public NetNsMethod Method { get; init; }
     public string? MethodError { get; init; }
 
-    /// <summary>The namespace's accept-queue drop counters from its /proc/PID/net/netstat; null when that could not be read
-    /// (<see cref="ListenDropsError"/> says why).</summary>
+    /// <summary>The namespace's accept-queue drop counters from its /proc/PID/net/netstat; null when that could not be read.</summary>
     public ListenDropCounters? ListenDrops { get; init; }
-    public string? ListenDropsError { get; init; }
 
     /// <summary>Not read: the scrape deadline had passed when its turn came (see <see cref="SnapshotBuilder.Build"/>).</summary>
     public bool SkippedAtDeadline { get; init; }

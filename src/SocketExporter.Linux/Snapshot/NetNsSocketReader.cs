@@ -136,12 +136,12 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             using (job.Client)
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
                     inetFromProcNet: !job.Target.IsOwn);   // other namespaces are usually small: see SocketTableReader
-            (ListenDropCounters? drops, string? dropsError) = ReadListenDrops(lane.Files, job.ProcNet);
+            ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet);
             if (job.NsLink is not null && (drops is not null || tables.Any(t => t.Source == SocketSource.ProcNet))
                 && !StillIn(job.NsLink, job.Target.Inode))
             {
-                (drops, dropsError) = (null, $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)");
                 // Nothing of this read can be trusted to be this namespace's: report the namespace unread this scrape.
+                drops = null;
                 job.Sockets.Clear();
                 job.Unix.Clear();
                 string error = $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)";
@@ -164,22 +164,16 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 UnixSockets = job.Unix,
                 SocketTables = tables,
                 ListenDrops = drops,
-                ListenDropsError = dropsError,
             };
         }
     }
 
-    private static (ListenDropCounters?, string?) ReadListenDrops(ProcFileReader files, string? procNet)
+    /// <summary>The namespace's TcpExt listen counters, or null when its netstat file is missing, unreadable or malformed.</summary>
+    private static ListenDropCounters? ReadListenDrops(ProcFileReader files, string? procNet)
     {
-        if (procNet is null)
-            return (null, "no process known in this namespace");
-        string path = Path.Combine(procNet, "netstat");
-        int errno = files.TryRead(null, path, out ReadOnlySpan<byte> text);
-        if (errno != 0)
-            return (null, $"{path}: {Errno.Describe(errno)}");
-        return ProcNetstatParser.TryParseListenDrops(text, out ListenDropCounters counters, out ParseError error)
-            ? (counters, null)
-            : (null, $"{path}: {error}");
+        if (procNet is null || files.TryRead(null, Path.Combine(procNet, "netstat"), out ReadOnlySpan<byte> text) != 0)
+            return null;
+        return ProcNetstatParser.TryParseListenDrops(text, out ListenDropCounters counters, out _) ? counters : null;
     }
 
     private static bool StillIn(string nsLink, ulong inode) =>
