@@ -52,9 +52,11 @@ public sealed class DescriptorTests(ExporterFixture fixture) : IClassFixture<Exp
         var ours = metrics.Named("socket_process_fds").Where(s => s["pid"] == pid).ToDictionary(s => s["kind"], s => (int)s.Value);
         Assert.True(before.Values.Sum() >= 14, $"lsof saw only {before.Values.Sum()} descriptors");
         Assert.Equal(before.OrderBy(k => k.Key), ours.OrderBy(k => k.Key));
-        Assert.Equal(2, ours["anon_inode"]);        // eventfd + epoll
-        Assert.Equal(1, ours["directory"]);
-        Assert.True(ours["char_device"] >= 3);       // /dev/null, the kmsg alias, (and any tty)
+        // At least what the holder opened itself; fds 0-2 and anything else inherited depend on how the
+        // test run was started (a tty, /dev/null, a pipe or a file), and the lsof comparison above covers them.
+        Assert.True(ours["anon_inode"] >= 2, $"anon_inode {ours["anon_inode"]}");      // eventfd + epoll
+        Assert.True(ours["directory"] >= 1, $"directory {ours["directory"]}");
+        Assert.True(ours["char_device"] >= 2, $"char_device {ours["char_device"]}");   // /dev/null, the kmsg alias
         Assert.True(Assert.Single(metrics.Named("socket_process_fd_limit"), s => s["pid"] == pid).Value > 0);
         Assert.Equal("python3", Assert.Single(metrics.Named("socket_process_info"), s => s["pid"] == pid)["program"]);
     }
