@@ -27,16 +27,29 @@ public sealed class ExporterProcess : IDisposable
     /// <param name="command">The program and leading arguments; defaults to `dotnet socket_exporter.dll`.</param>
     public static ExporterProcess Start(IEnumerable<string>? extraArgs = null, IReadOnlyList<string>? command = null)
     {
-        int port = FreePort();
         command ??= ["dotnet", RepoPaths.ExporterDll];
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in command.Skip(1)) info.ArgumentList.Add(a);
-        info.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
-        foreach (string a in extraArgs ?? []) info.ArgumentList.Add(a);
-        Process process = Process.Start(info) ?? throw new InvalidOperationException("exporter did not start");
-        var exporter = new ExporterProcess(process, port);
-        exporter.WaitReady();
-        return exporter;
+        List<string> extra = [.. extraArgs ?? []];
+        for (int attempt = 1; ; attempt++)
+        {
+            int port = FreePort();
+            var info = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (string a in command.Skip(1)) info.ArgumentList.Add(a);
+            info.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
+            foreach (string a in extra) info.ArgumentList.Add(a);
+            Process process = Process.Start(info) ?? throw new InvalidOperationException("exporter did not start");
+            var exporter = new ExporterProcess(process, port);
+            try
+            {
+                exporter.WaitReady();
+                return exporter;
+            }
+            // The probed port is free when probed, not necessarily when the exporter binds it: another process on
+            // the host may take it in between. Only that case is retried.
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use"))
+            {
+                exporter.Dispose();
+            }
+        }
     }
 
     public static int FreePort()
@@ -53,7 +66,10 @@ public sealed class ExporterProcess : IDisposable
         while (deadline.Elapsed < TimeSpan.FromSeconds(30))
         {
             if (_process.HasExited)
+            {
+                _process.WaitForExit();   // without a timeout it also waits for the stderr reader to reach the end
                 throw new InvalidOperationException($"exporter exited with {_process.ExitCode}: {Stderr}");
+            }
             try
             {
                 if (http.GetAsync(BaseUrl + "/-/ready").Result.IsSuccessStatusCode)

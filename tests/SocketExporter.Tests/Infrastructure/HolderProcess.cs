@@ -29,6 +29,7 @@ public sealed class HolderProcess : IDisposable
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
+            RedirectStandardError = true,   // a pipe, whatever the test run's own stderr is (a tty, a file, /dev/null)
             UseShellExecute = false,
         };
         foreach (string p in prefix.Skip(1)) info.ArgumentList.Add(p);
@@ -37,11 +38,16 @@ public sealed class HolderProcess : IDisposable
         info.ArgumentList.Add(scenario);
         foreach (string a in extraArgs) info.ArgumentList.Add(a);
         Process process = Process.Start(info) ?? throw new InvalidOperationException("python3 did not start");
+        var stderr = new System.Text.StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (stderr) if (e.Data is not null && stderr.Length < 16_384) stderr.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
         Task<string?> line = process.StandardOutput.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
         {
             process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"socket_holder.py {scenario} did not report ready");
+            process.WaitForExit(TimeSpan.FromSeconds(5));   // lets the stderr reader reach the end
+            lock (stderr)
+                throw new InvalidOperationException($"socket_holder.py {scenario} did not report ready; its stderr:\n{stderr}");
         }
         return new HolderProcess(process, JsonDocument.Parse(line.Result).RootElement.Clone());
     }

@@ -7,7 +7,8 @@ namespace SocketExporter.Tests.Integration;
 [Trait("Category", "Integration")]
 public sealed class CardinalityTests
 {
-    private const int Limit = 200;
+    // Low enough that ~33 concurrent clients (each a handful of series) pass it on any host, however quiet.
+    private const int Limit = 100;
     private static readonly HashSet<string> PerNamespaceCounters = ["socket_listen_overflows_total", "socket_listen_drops_total"];
 
     [Fact]
@@ -39,7 +40,7 @@ public sealed class CardinalityTests
         int scrapes = 0;
         double maxDropped = 0;
         var clock = Stopwatch.StartNew();
-        while (!clients.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3))
+        while (!clients.HasExited && clock.Elapsed < TimeSpan.FromMinutes(5))
         {
             MetricSet metrics = exporter.ScrapeMetrics();
             // The exporter's own metrics and the two per-namespace counters are bounded by design, outside the budget.

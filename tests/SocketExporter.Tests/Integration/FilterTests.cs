@@ -22,6 +22,6 @@ public sealed class FilterTests
             s => Assert.False(s.Labels.ContainsKey("pid"), $"{s.Name} kept its pid label"));
         Assert.DoesNotContain(metrics.Named("socket_connections"), s => s["state"] == "close_wait");
         // Without pid, the parent's and the child's holdings of the reuseport pair are summed per program: 2 sockets x 2 holders.
-        Assert.Equal(4, Assert.Single(listening, s => s["port"] == holder.Int("reuseport_port").ToString()).Value);
+        Assert.Equal(4, Assert.Single(listening, s => s["port"] == holder.Int("reuseport_port").ToString() && s["netns"] == "host").Value);
     }
 }

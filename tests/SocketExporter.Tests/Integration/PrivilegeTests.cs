@@ -21,7 +21,7 @@ public sealed class PrivilegeTests
         MetricSet metrics = exporter.ScrapeMetrics();
 
         string port = holder.Int("shared_port").ToString();
-        Sample listener = Assert.Single(metrics.Named("socket_listening"), s => s["port"] == port && s["netns"] == "host");
+        Sample listener = Assert.Single(metrics.Named("socket_listening"), s => s["port"] == port && s["protocol"] == "tcp" && s["netns"] == "host");
         Assert.Equal(("", ""), (listener["pid"], listener["program"]));
         Assert.True(Assert.Single(metrics.Named("socket_exporter_unreadable_processes")).Value >= 2);   // at least the holder and its child
         // The hidden share, by the uid that created the sockets: root's (the holder's) among them.

@@ -21,10 +21,13 @@ public sealed class PrometheusEndToEndTests : IDisposable
         using HolderProcess core = HolderProcess.Start("core");
         using HolderProcess fds = HolderProcess.Start("fds", _workdir);
         using ExporterProcess exporter = ExporterProcess.Start();
+        exporter.Scrape();   // the first scrape compiles the scrape path; Prometheus's come after it
         using PrometheusServer prometheus = PrometheusServer.Start(_workdir, exporter.Port);
         string instance = $"127.0.0.1:{exporter.Port}";
 
+        // A scrape cut short at its deadline keeps the socket tables but not the per-process series: wait for both.
         prometheus.WaitForSeries($"count(socket_listening{{instance=\"{instance}\"}})", minimumSamples: 3);
+        prometheus.WaitForSeries($"count(socket_process_fds{{instance=\"{instance}\",pid=\"{fds.Pid}\"}})", minimumSamples: 3);
 
         var variables = DashboardQueries.Variables(job: "socket-exporter", instance: instance.Replace(".", "\\\\."),
             program: "python3", pid: $"{core.Pid}|{fds.Pid}");
@@ -63,7 +66,7 @@ public sealed class PrometheusEndToEndTests : IDisposable
     public void Dispose() => Directory.Delete(_workdir, recursive: true);
 }
 
-/// <summary>Debian's prometheus on a loopback port, scraping one target every second, with its own data directory.</summary>
+/// <summary>Debian's prometheus on a loopback port, scraping one target every 2 s, with its own data directory.</summary>
 public sealed class PrometheusServer : IDisposable
 {
     private readonly Process _process;
@@ -81,8 +84,10 @@ public sealed class PrometheusServer : IDisposable
         string config = Path.Combine(workdir, "prometheus.yml");
         File.WriteAllText(config, $"""
             global:
-              scrape_interval: 1s
-              scrape_timeout: 1s
+              scrape_interval: 2s
+              # The exporter stops reading 0.5 s before the timeout Prometheus announces; on a loaded 2-core
+              # machine 1 s would leave too little to read every process.
+              scrape_timeout: 2s
               evaluation_interval: 1s
             scrape_configs:
               - job_name: socket-exporter
