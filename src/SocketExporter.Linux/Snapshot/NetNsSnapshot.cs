@@ -24,7 +24,11 @@ public sealed class NetNsSnapshot
     public required string Label { get; init; }
     public bool IsHost { get; init; }
     public NetNsMethod Method { get; init; }
+    /// <summary>Why sock_diag did not serve this namespace, when it did not.</summary>
     public string? MethodError { get; init; }
+
+    /// <summary>sock_diag was not used because the configuration says so (--socket.source or --netns.method=procfs).</summary>
+    public bool SockDiagDisabled { get; init; }
 
     /// <summary>The namespace's accept-queue drop counters from its /proc/PID/net/netstat; null when that could not be read.</summary>
     public ListenDropCounters? ListenDrops { get; init; }

@@ -34,8 +34,9 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             NetNsTarget target = targets[i];
             SockDiagClient? client = null;
             string? clientError;
+            bool disabled = false;   // by configuration: a choice, not a failure
             if (procNetOnly)
-                clientError = "sock_diag disabled by --socket.source=procfs";
+                (clientError, disabled) = ("sock_diag disabled by --socket.source=procfs", true);
             else if (target.IsOwn)
             {
                 int errno = SockDiagClient.TryOpen(out client);
@@ -47,7 +48,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 clientError = open.Error;
             }
             else
-                clientError = "setns disabled by --netns.method=procfs";
+                (clientError, disabled) = ("setns disabled by --netns.method=procfs", true);
 
             string? procNet = target.IsOwn ? Path.Combine(procfsPath, "net")
                 : target.Pid is int pid ? Path.Combine(procfsPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "net")
@@ -60,7 +61,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             string? nsLink = !target.IsOwn && target.Pid is int member
                 ? Path.GetFullPath(Path.Combine(procfsPath, member.ToString(System.Globalization.CultureInfo.InvariantCulture), "ns", "net"))
                 : null;
-            jobs[i] = new Job(target, client, clientError, procNet, nsLink, buffer.Item1, buffer.Item2);
+            jobs[i] = new Job(target, client, clientError, disabled, procNet, nsLink, buffer.Item1, buffer.Item2);
         }
         _buffers = buffers;   // namespaces that are gone drop their buffers
 
@@ -96,7 +97,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         return [.. result];
     }
 
-    private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, string? ProcNet, string? NsLink,
+    private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, bool SockDiagDisabled, string? ProcNet, string? NsLink,
         List<SocketEntry> Sockets, List<UnixSocketEntry> Unix);
 
     private sealed class Lane
@@ -160,6 +161,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 IsHost = job.Target.IsHost,
                 Method = method,
                 MethodError = job.ClientError,
+                SockDiagDisabled = job.SockDiagDisabled,
                 Sockets = job.Sockets,
                 UnixSockets = job.Unix,
                 SocketTables = tables,

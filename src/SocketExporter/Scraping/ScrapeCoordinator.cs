@@ -19,6 +19,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
 
     private readonly object _gate = new();
     private readonly object _building = new();   // the snapshot builder reuses its buffers: one build at a time
+    private readonly ReadProblemLog _problems = new(logger);
     private Task<ScrapeResult>? _inFlight;
     private ReadingDeadline? _inFlightDeadline;
 
@@ -88,6 +89,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
             try
             {
                 snapshot = builder.Build(deadline.Token, () => readingDeadline.Passed);
+                _problems.Observe(snapshot);
             }
             catch (OperationCanceledException)
             {

@@ -52,6 +52,19 @@ public sealed class ExporterProcess : IDisposable
         }
     }
 
+    /// <summary>Waits for a line the exporter logs: stderr arrives through an asynchronous reader, later than the
+    /// response of the scrape that logged it.</summary>
+    public bool WaitForStderr(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!Stderr.Contains(text, StringComparison.Ordinal))
+        {
+            if (clock.Elapsed > timeout) return false;
+            Thread.Sleep(20);
+        }
+        return true;
+    }
+
     public static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);

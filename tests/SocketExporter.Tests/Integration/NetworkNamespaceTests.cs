@@ -51,6 +51,12 @@ public sealed class NetworkNamespaceTests : IDisposable
         Assert.Equal(withSysAdmin ? "setns" : "procfs",
             Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == netns)["method"]);
         Assert.Equal("netlink", Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == "host")["method"]);
+        // The log says why: once, for every namespace at once.
+        const string setnsProblem = "read problem with sock_diag in other network namespaces (they are read from /proc/PID/net): setns: EPERM";
+        if (!withSysAdmin)
+            Assert.True(exporter.WaitForStderr(setnsProblem, TimeSpan.FromSeconds(10)), exporter.Stderr);
+        else   // (other namespaces on the host are not this test's to judge)
+            Assert.DoesNotContain($"read problem with netns {netns}", exporter.Stderr);
         if (!withSysAdmin)   // /proc/net has no backlog: the limit is absent, never a false 0
             Assert.DoesNotContain(metrics.Named("socket_listen_queue_limit"), s => s["netns"] == netns && s["port"] == port);
         else                 // a LISTEN-only sock_diag dump inside the namespace gives it (the holder listens with backlog 16)

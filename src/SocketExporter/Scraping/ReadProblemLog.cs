@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Logging;
+using SocketExporter.Collectors;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Scraping;
+
+/// <summary>
+/// Says in the log why something could not be read. A namespace without sock_diag, a table that fell back to
+/// /proc/net or could not be read at all, a namespace without its netstat file, a /proc walk that failed: the
+/// metrics count these, and the log gives the reason. Each problem is logged once when it appears and once when
+/// it clears, not at every scrape, so a lasting problem does not flood the log.
+/// </summary>
+public sealed class ReadProblemLog(ILogger logger)
+{
+    /// <summary>New problems logged per scrape; the rest are summed into one line (a node with hundreds of
+    /// namespaces that all lost CAP_SYS_ADMIN at once needs one example, not hundreds).</summary>
+    public const int MaxNewPerScrape = 10;
+
+    private Dictionary<string, string> _current = new(StringComparer.Ordinal);
+
+    /// <summary>Compares this snapshot's problems with the previous one's. Not thread-safe: call under the build lock.</summary>
+    public void Observe(ScrapeSnapshot snapshot)
+    {
+        Dictionary<string, string> now = Problems(snapshot);
+        int logged = 0, unlogged = 0;
+        foreach ((string what, string reason) in now)
+        {
+            if (_current.TryGetValue(what, out string? before) && before == reason)
+                continue;
+            if (logged++ < MaxNewPerScrape)
+                logger.LogWarning("read problem with {What}: {Reason}", what, reason);
+            else
+                unlogged++;
+        }
+        if (unlogged > 0)
+            logger.LogWarning("and {Count} more read problems in this scrape", unlogged);
+        int cleared = 0;
+        foreach (string what in _current.Keys)
+            if (!now.ContainsKey(what) && cleared++ < MaxNewPerScrape)
+                logger.LogInformation("read problem with {What} cleared (read again, or gone)", what);
+        _current = now;
+    }
+
+    /// <summary>What could not be read ("processes", "netns LABEL", sock_diag in other namespaces), with the reasons:
+    /// one entry per namespace, so a namespace whose five tables fail for one reason gives one line.</summary>
+    public static Dictionary<string, string> Problems(ScrapeSnapshot snapshot)
+    {
+        var problems = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (snapshot.ProcessError is not null)
+            problems["processes"] = snapshot.ProcessError;
+        var reasons = new List<string>();
+        var tablesByReason = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        // Why sock_diag could not be used inside other namespaces is nearly always one reason for all of them (no
+        // CAP_SYS_ADMIN, the DaemonSet's default): one entry, not one per pod that starts.
+        var setnsErrors = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
+        {
+            // Skipped at the deadline is a matter of time, not of access: socket_exporter_deadline_skipped says so.
+            if (ns.SkippedAtDeadline)
+                continue;
+            reasons.Clear();
+            tablesByReason.Clear();
+            if (ns.MethodError is not null && !ns.SockDiagDisabled)
+                setnsErrors.Add(ns.MethodError);
+            foreach (SocketTableStatus t in ns.SocketTables)
+            {
+                string? reason = t.Source switch
+                {
+                    SocketSource.None => t.Error ?? t.NetlinkError ?? "no source could be read",
+                    SocketSource.ProcNet => t.NetlinkError,   // a fallback only when sock_diag was tried and failed
+                    _ => null,
+                };
+                if (reason is null || reason == ns.MethodError)
+                    continue;
+                string table = $"{Labels.Protocol(t.Protocol)}/{Labels.Family(t.Family)}";
+                if (tablesByReason.TryGetValue(reason, out List<string>? tables)) tables.Add(table);
+                else tablesByReason[reason] = [table];
+            }
+            foreach ((string reason, List<string> tables) in tablesByReason)
+                reasons.Add($"{string.Join(", ", tables)}: {reason}");
+            if (ns.ListenDrops is null && ns.Method != NetNsMethod.None)
+                reasons.Add("netstat counters: its /proc/PID/net/netstat is missing, unreadable or malformed");
+            if (reasons.Count > 0)
+                problems[$"netns {ns.Label}"] = $"read with {NetNsSnapshot.MethodLabel(ns.Method)}; {string.Join("; ", reasons)}";
+        }
+        if (setnsErrors.Count > 0)
+            problems["sock_diag in other network namespaces (they are read from /proc/PID/net)"] = string.Join("; ", setnsErrors);
+        return problems;
+    }
+}

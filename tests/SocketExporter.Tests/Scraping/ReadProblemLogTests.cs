@@ -1,0 +1,189 @@
+using Microsoft.Extensions.Logging;
+using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
+using SocketExporter.Scraping;
+
+namespace SocketExporter.Tests.Scraping;
+
+/// <summary>Read problems reach the log once when they appear and once when they clear, grouped so a node does not
+/// get one line per table or per pod.</summary>
+public sealed class ReadProblemLogTests
+{
+    private const string Eperm = "setns: EPERM: operation not permitted";
+    private static readonly ListenDropCounters Counters = new(0, 0);
+
+    private sealed class LineLog : ILogger
+    {
+        public readonly List<(LogLevel Level, string Text)> Lines = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add((logLevel, formatter(state, exception)));
+
+        public List<(LogLevel Level, string Text)> Take()
+        {
+            List<(LogLevel Level, string Text)> taken = [.. Lines];
+            Lines.Clear();
+            return taken;
+        }
+    }
+
+    private static SocketTableStatus Table(SocketProtocol protocol, SocketFamily family, SocketSource source, string? netlinkError = null, string? error = null) =>
+        new(protocol, family, source, 0, 0, netlinkError, error);
+
+    private static SocketTableStatus[] AllTables(SocketSource source, string? netlinkError = null, string? error = null) =>
+    [
+        Table(SocketProtocol.Tcp, SocketFamily.Ipv4, source, netlinkError, error),
+        Table(SocketProtocol.Tcp, SocketFamily.Ipv6, source, netlinkError, error),
+        Table(SocketProtocol.Udp, SocketFamily.Ipv4, source, netlinkError, error),
+        Table(SocketProtocol.Udp, SocketFamily.Ipv6, source, netlinkError, error),
+        Table(SocketProtocol.Unix, SocketFamily.Unix, source, netlinkError, error),
+    ];
+
+    private static NetNsSnapshot Host() => new()
+    {
+        Inode = 1, Label = "host", IsHost = true, Method = NetNsMethod.Netlink, ListenDrops = Counters,
+        Sockets = [], SocketTables = AllTables(SocketSource.Netlink),
+    };
+
+    /// <summary>A foreign namespace read through /proc/PID/net because setns was refused, as without CAP_SYS_ADMIN.</summary>
+    private static NetNsSnapshot WithoutSetns(ulong inode) => new()
+    {
+        Inode = inode, Label = inode.ToString(), Method = NetNsMethod.ProcFs, MethodError = Eperm, ListenDrops = Counters,
+        Sockets = [], SocketTables = AllTables(SocketSource.ProcNet, netlinkError: Eperm),
+    };
+
+    private static ScrapeSnapshot Snapshot(params NetNsSnapshot[] namespaces) => Snapshot(null, namespaces);
+
+    private static ScrapeSnapshot Snapshot(string? processError, params NetNsSnapshot[] namespaces) => new()
+    {
+        Namespaces = namespaces, Sockets = [], SocketTables = [], Processes = [], Owners = new SocketOwnerIndex(),
+        ProcessError = processError,
+    };
+
+    [Fact]
+    public void FullyReadSnapshot_HasNoProblems()
+    {
+        Assert.Empty(ReadProblemLog.Problems(Snapshot(Host())));
+    }
+
+    [Fact]
+    public void LastingProblem_IsLoggedOnceThenOnceWhenCleared()
+    {
+        var log = new LineLog();
+        var problems = new ReadProblemLog(log);
+
+        problems.Observe(Snapshot("cannot open /host/proc: ENOENT", Host()));
+        var (level, text) = Assert.Single(log.Take());
+        Assert.Equal((LogLevel.Warning, "read problem with processes: cannot open /host/proc: ENOENT"), (level, text));
+
+        problems.Observe(Snapshot("cannot open /host/proc: ENOENT", Host()));
+        Assert.Empty(log.Take());
+
+        problems.Observe(Snapshot(Host()));
+        Assert.Equal((LogLevel.Information, "read problem with processes cleared (read again, or gone)"), Assert.Single(log.Take()));
+
+        problems.Observe(Snapshot(Host()));
+        Assert.Empty(log.Take());
+    }
+
+    [Fact]
+    public void SetnsRefusedInEveryNamespace_IsOneLineNotOnePerNamespaceOrTable()
+    {
+        var log = new LineLog();
+        var problems = new ReadProblemLog(log);
+
+        problems.Observe(Snapshot(Host(), WithoutSetns(4026531001), WithoutSetns(4026531002), WithoutSetns(4026531003)));
+        Assert.Equal((LogLevel.Warning, $"read problem with sock_diag in other network namespaces (they are read from /proc/PID/net): {Eperm}"),
+            Assert.Single(log.Take()));
+
+        // A pod starting in the same state adds nothing.
+        problems.Observe(Snapshot(Host(), WithoutSetns(4026531001), WithoutSetns(4026531002), WithoutSetns(4026531003), WithoutSetns(4026531004)));
+        Assert.Empty(log.Take());
+    }
+
+    [Fact]
+    public void NamespaceWithNothingReadable_NamesItsTablesOnceWithTheReason()
+    {
+        var log = new LineLog();
+        var problems = new ReadProblemLog(log);
+        var unreadable = new NetNsSnapshot
+        {
+            Inode = 4026532177, Label = "4026532177", Method = NetNsMethod.None,
+            Sockets = [], SocketTables = AllTables(SocketSource.None, error: "no process in this namespace to read /proc/[pid]/net from"),
+        };
+
+        problems.Observe(Snapshot(Host(), unreadable));
+        Assert.Equal("read problem with netns 4026532177: read with none; tcp/ipv4, tcp/ipv6, udp/ipv4, udp/ipv6, unix/unix: " +
+            "no process in this namespace to read /proc/[pid]/net from", Assert.Single(log.Take()).Text);
+
+        // The namespace disappears with its last process: its problem clears.
+        problems.Observe(Snapshot(Host()));
+        Assert.Equal("read problem with netns 4026532177 cleared (read again, or gone)", Assert.Single(log.Take()).Text);
+    }
+
+    [Fact]
+    public void OneTableFallingBack_AndMissingNetstat_AreNamedInTheNamespacesLine()
+    {
+        SocketTableStatus[] tables = AllTables(SocketSource.Netlink);
+        tables[3] = Table(SocketProtocol.Udp, SocketFamily.Ipv6, SocketSource.ProcNet, netlinkError: "sock_diag: EINVAL in NLMSG_DONE");
+        NetNsSnapshot host = new()
+        {
+            Inode = 1, Label = "host", IsHost = true, Method = NetNsMethod.Netlink, ListenDrops = null, Sockets = [], SocketTables = tables,
+        };
+
+        Dictionary<string, string> problems = ReadProblemLog.Problems(Snapshot(host));
+        Assert.Equal("read with netlink; udp/ipv6: sock_diag: EINVAL in NLMSG_DONE; " +
+            "netstat counters: its /proc/PID/net/netstat is missing, unreadable or malformed", Assert.Single(problems, p => p.Key == "netns host").Value);
+    }
+
+    [Fact]
+    public void ChangedReason_IsLoggedAgain()
+    {
+        var log = new LineLog();
+        var problems = new ReadProblemLog(log);
+        problems.Observe(Snapshot("EACCES", Host()));
+        problems.Observe(Snapshot("EMFILE", Host()));
+        Assert.Equal(["read problem with processes: EACCES", "read problem with processes: EMFILE"], log.Take().Select(l => l.Text));
+    }
+
+    [Fact]
+    public void SockDiagTurnedOffByConfiguration_IsAChoiceNotAProblem()
+    {
+        const string off = "setns disabled by --netns.method=procfs";
+        var configured = new NetNsSnapshot
+        {
+            Inode = 9, Label = "9", Method = NetNsMethod.ProcFs, MethodError = off, SockDiagDisabled = true, ListenDrops = Counters,
+            Sockets = [], SocketTables = AllTables(SocketSource.ProcNet, netlinkError: off),
+        };
+        Assert.Empty(ReadProblemLog.Problems(Snapshot(Host(), configured)));
+    }
+
+    [Fact]
+    public void NamespaceSkippedAtTheDeadline_IsNotAReadProblem()
+    {
+        var skipped = new NetNsSnapshot
+        {
+            Inode = 7, Label = "7", Method = NetNsMethod.None, MethodError = "not read: the scrape deadline had passed",
+            SkippedAtDeadline = true, Sockets = [], SocketTables = [],
+        };
+        Assert.Empty(ReadProblemLog.Problems(Snapshot(Host(), skipped)));
+    }
+
+    [Fact]
+    public void ManyNewProblemsAtOnce_AreCappedWithACount()
+    {
+        var log = new LineLog();
+        var problems = new ReadProblemLog(log);
+        NetNsSnapshot[] broken = Enumerable.Range(0, 25).Select(i => new NetNsSnapshot
+        {
+            Inode = (ulong)(100 + i), Label = (100 + i).ToString(), Method = NetNsMethod.None,
+            Sockets = [], SocketTables = AllTables(SocketSource.None, error: "gone"),
+        }).ToArray();
+
+        problems.Observe(Snapshot([Host(), .. broken]));
+        var lines = log.Take();
+        Assert.Equal(ReadProblemLog.MaxNewPerScrape + 1, lines.Count);
+        Assert.Equal("and 15 more read problems in this scrape", lines[^1].Text);
+    }
+}
