@@ -54,10 +54,13 @@ public sealed class ExporterProcess : IDisposable
 
     /// <summary>Waits for a line the exporter logs: stderr arrives through an asynchronous reader, later than the
     /// response of the scrape that logged it.</summary>
-    public bool WaitForStderr(string text, TimeSpan timeout)
+    public bool WaitForStderr(string text, TimeSpan timeout) => WaitForText(() => Stderr, text, timeout);
+
+    /// <summary>Whether <paramref name="text"/> shows up in what <paramref name="read"/> returns within <paramref name="timeout"/>.</summary>
+    public static bool WaitForText(Func<string> read, string text, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        while (!Stderr.Contains(text, StringComparison.Ordinal))
+        while (!read().Contains(text, StringComparison.Ordinal))
         {
             if (clock.Elapsed > timeout) return false;
             Thread.Sleep(20);

@@ -382,16 +382,7 @@ public sealed class WebSecurityIntegrationTests : IDisposable
         public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 
         /// <summary>Whether <paramref name="text"/> shows up on the exporter's stderr within <paramref name="timeout"/>.</summary>
-        public bool WaitForStderr(string text, TimeSpan timeout)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!Stderr.Contains(text, StringComparison.Ordinal))
-            {
-                if (clock.Elapsed > timeout) return false;
-                Thread.Sleep(20);
-            }
-            return true;
-        }
+        public bool WaitForStderr(string text, TimeSpan timeout) => ExporterProcess.WaitForText(() => Stderr, text, timeout);
 
         private SecureExporter(Process process, int port, X509Certificate2? ca)
         {
