@@ -13,6 +13,8 @@ public enum NetNsMethod
     ProcFs,
     /// <summary>Nothing could be read.</summary>
     None,
+    /// <summary>Not read: the scrape deadline had passed when its turn came.</summary>
+    Skipped,
 }
 
 /// <summary>The sockets of one network namespace. Series from different namespaces never merge.</summary>
@@ -30,8 +32,14 @@ public sealed class NetNsSnapshot
     /// <summary>sock_diag was not used because the configuration says so (--socket.source or --netns.method=procfs).</summary>
     public bool SockDiagDisabled { get; init; }
 
+    /// <summary>setns into this namespace was refused with EPERM: the exporter lacks CAP_SYS_ADMIN.</summary>
+    public bool SetnsDenied { get; init; }
+
     /// <summary>The namespace's accept-queue drop counters from its /proc/PID/net/netstat; null when that could not be read.</summary>
     public ListenDropCounters? ListenDrops { get; init; }
+
+    /// <summary>Why <see cref="ListenDrops"/> is null, when it is.</summary>
+    public string? ListenDropsError { get; init; }
 
     /// <summary>Not read: the scrape deadline had passed when its turn came (see <see cref="SnapshotBuilder.Build"/>).</summary>
     public bool SkippedAtDeadline { get; init; }
@@ -44,6 +52,7 @@ public sealed class NetNsSnapshot
         NetNsMethod.Netlink => "netlink",
         NetNsMethod.Setns => "setns",
         NetNsMethod.ProcFs => "procfs",
+        NetNsMethod.Skipped => "skipped",
         _ => "none",
     };
 

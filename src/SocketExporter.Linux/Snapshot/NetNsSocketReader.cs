@@ -35,6 +35,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             SockDiagClient? client = null;
             string? clientError;
             bool disabled = false;   // by configuration: a choice, not a failure
+            bool denied = false;     // setns refused for want of CAP_SYS_ADMIN
             if (procNetOnly)
                 (clientError, disabled) = ("sock_diag disabled by --socket.source=procfs", true);
             else if (target.IsOwn)
@@ -46,6 +47,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             {
                 client = open.Client;
                 clientError = open.Error;
+                denied = open.Errno == Constants.EPERM;
             }
             else
                 (clientError, disabled) = ("setns disabled by --netns.method=procfs", true);
@@ -61,7 +63,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             string? nsLink = !target.IsOwn && target.Pid is int member
                 ? Path.GetFullPath(Path.Combine(procfsPath, member.ToString(System.Globalization.CultureInfo.InvariantCulture), "ns", "net"))
                 : null;
-            jobs[i] = new Job(target, client, clientError, disabled, procNet, nsLink, buffer.Item1, buffer.Item2);
+            jobs[i] = new Job(target, client, clientError, disabled, denied, procNet, nsLink, buffer.Item1, buffer.Item2);
         }
         _buffers = buffers;   // namespaces that are gone drop their buffers
 
@@ -97,7 +99,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         return [.. result];
     }
 
-    private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, bool SockDiagDisabled, string? ProcNet, string? NsLink,
+    private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, bool SockDiagDisabled, bool SetnsDenied,
+        string? ProcNet, string? NsLink,
         List<SocketEntry> Sockets, List<UnixSocketEntry> Unix);
 
     private sealed class Lane
@@ -124,7 +127,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                     Inode = job.Target.Inode,
                     Label = job.Target.Label,
                     IsHost = job.Target.IsHost,
-                    Method = NetNsMethod.None,
+                    Method = NetNsMethod.Skipped,
                     MethodError = "not read: the scrape deadline had passed",
                     SkippedAtDeadline = true,
                     Sockets = job.Sockets,
@@ -137,12 +140,13 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             using (job.Client)
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
                     inetFromProcNet: !job.Target.IsOwn);   // other namespaces are usually small: see SocketTableReader
-            ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet);
+            ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out string? dropsError);
             if (job.NsLink is not null && (drops is not null || tables.Any(t => t.Source == SocketSource.ProcNet))
                 && !StillIn(job.NsLink, job.Target.Inode))
             {
                 // Nothing of this read can be trusted to be this namespace's: report the namespace unread this scrape.
                 drops = null;
+                dropsError = null;   // the tables say why
                 job.Sockets.Clear();
                 job.Unix.Clear();
                 string error = $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)";
@@ -162,20 +166,38 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 Method = method,
                 MethodError = job.ClientError,
                 SockDiagDisabled = job.SockDiagDisabled,
+                SetnsDenied = job.SetnsDenied,
                 Sockets = job.Sockets,
                 UnixSockets = job.Unix,
                 SocketTables = tables,
                 ListenDrops = drops,
+                ListenDropsError = dropsError,
             };
         }
     }
 
-    /// <summary>The namespace's TcpExt listen counters, or null when its netstat file is missing, unreadable or malformed.</summary>
-    private static ListenDropCounters? ReadListenDrops(ProcFileReader files, string? procNet)
+    /// <summary>The namespace's TcpExt listen counters, or null (and why) when its netstat file is missing, unreadable or malformed.</summary>
+    private static ListenDropCounters? ReadListenDrops(ProcFileReader files, string? procNet, out string? error)
     {
-        if (procNet is null || files.TryRead(null, Path.Combine(procNet, "netstat"), out ReadOnlySpan<byte> text) != 0)
+        if (procNet is null)
+        {
+            error = "no process in this namespace to read /proc/[pid]/net/netstat from";
             return null;
-        return ProcNetstatParser.TryParseListenDrops(text, out ListenDropCounters counters, out _) ? counters : null;
+        }
+        string path = Path.Combine(procNet, "netstat");
+        int errno = files.TryRead(null, path, out ReadOnlySpan<byte> text);
+        if (errno != 0)
+        {
+            error = $"{path}: {Errno.Describe(errno)}";
+            return null;
+        }
+        if (!ProcNetstatParser.TryParseListenDrops(text, out ListenDropCounters counters, out ParseError parseError))
+        {
+            error = $"{path}: {parseError}";
+            return null;
+        }
+        error = null;
+        return counters;
     }
 
     private static bool StillIn(string nsLink, ulong inode) =>

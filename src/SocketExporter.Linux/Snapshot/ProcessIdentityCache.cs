@@ -26,12 +26,13 @@ public sealed class ProcessIdentityCache
 
     public void Add(ProcessIdentity identity) => _next[identity.Pid] = identity;
 
-    /// <summary>Ends a scrape: what was not seen is forgotten, unless the walk was cut short
-    /// (<paramref name="keepUnseen"/>): then the processes it did not reach keep theirs.</summary>
-    public void Rotate(bool keepUnseen = false)
+    /// <summary>Ends a scrape: what was not seen is forgotten, except the processes a walk cut short did not reach
+    /// (<paramref name="unwalked"/>). Only those: a process the walk reached and found gone is forgotten, or a host
+    /// whose scrapes are always cut short would keep every pid it ever saw.</summary>
+    public void Rotate(ReadOnlySpan<int> unwalked = default)
     {
-        if (keepUnseen)
-            foreach ((int pid, ProcessIdentity identity) in _current)
+        foreach (int pid in unwalked)
+            if (_current.TryGetValue(pid, out ProcessIdentity? identity))
                 _next.TryAdd(pid, identity);
         (_current, _next) = (_next, _current);
         _next.Clear();

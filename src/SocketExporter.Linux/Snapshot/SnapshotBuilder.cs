@@ -137,7 +137,8 @@ public sealed class SnapshotBuilder : IDisposable
                 ((IAsyncResult)socketRead).AsyncWaitHandle.WaitOne();
             }
         }
-        _identities.Rotate(keepUnseen: skipped > 0);   // unwalked processes keep their identities for the next scrape
+        // Processes the walk did not reach keep their identities for the next scrape; the others that were not seen are gone.
+        _identities.Rotate(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pids)[(pids.Count - skipped)..]);
         double processSeconds = clock.Elapsed.TotalSeconds;
         List<NetNsSnapshot> namespaces = socketRead.GetAwaiter().GetResult();
         _allSockets.Clear();

@@ -21,6 +21,7 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
         Gauge success = metrics.CreateGauge("socket_exporter_collector_success",
             "1 when the collector succeeded in this scrape, 0 when it failed (its metrics are then missing or partial).", ["collector"]);
         int succeeded = 0;
+        List<string>? cutShort = null;
         foreach (ISnapshotCollector collector in collectors)
         {
             if (only is not null && !only.Contains(collector.Name))
@@ -31,9 +32,9 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
             {
                 collector.Update(snapshot, writer);
                 // What it wrote stays (a partial answer beats none), but it is not the whole truth: say so.
-                if (CutShort(snapshot, collector.Reads) is { } shortfall)
-                    throw new CollectorDataUnavailableException("partial: " + shortfall);
-                ok = true;
+                ok = CutShort(snapshot, collector.Reads) is null;
+                if (!ok)
+                    (cutShort ??= []).Add(collector.Name);
             }
             catch (Exception e)   // the one place that catches everything: a collector bug must not fail the scrape
             {
@@ -44,6 +45,11 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
             success.WithLabels(collector.Name).Set(ok ? 1 : 0);
             if (ok) succeeded++;
         }
+        // One line per scrape, not one per collector: the cause is the same for all of them.
+        if (cutShort is not null)
+            logger.LogWarning("partial scrape: {Shortfall}; collectors {Collectors} report success 0",
+                string.Join("; ", new[] { CutShort(snapshot, SnapshotParts.Processes), CutShort(snapshot, SnapshotParts.Sockets) }.OfType<string>()),
+                string.Join(", ", cutShort));
         return succeeded;
     }
 

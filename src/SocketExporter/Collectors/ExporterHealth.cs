@@ -67,7 +67,8 @@ public static class ExporterHealth
             ["protocol", "family", "netns"]);
         Gauge namespaces = metrics.CreateGauge("socket_exporter_netns_read",
             "1 per network namespace read this scrape, with the method that served it: netlink (the exporter's own), setns " +
-            "(sock_diag inside the namespace, needs CAP_SYS_ADMIN), procfs (/proc/[pid]/net fallback) or none. count() is the number of namespaces.",
+            "(sock_diag inside the namespace, needs CAP_SYS_ADMIN), procfs (/proc/[pid]/net fallback), none (unreadable) or skipped " +
+            "(not read: the scrape deadline had passed). count() is the number of namespaces.",
             ["netns", "method"]);
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {

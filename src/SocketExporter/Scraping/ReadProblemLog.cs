@@ -22,6 +22,13 @@ public sealed class ReadProblemLog(ILogger logger)
     public void Observe(ScrapeSnapshot snapshot)
     {
         Dictionary<string, string> now = Problems(snapshot);
+        // A namespace skipped at the deadline was not looked at: what was wrong with it still stands.
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
+            if (ns.SkippedAtDeadline)
+            {
+                CarryOver(NamespaceKey(ns.Label));
+                CarryOver(SetnsDeniedKey);
+            }
         int logged = 0, unlogged = 0;
         foreach ((string what, string reason) in now)
         {
@@ -39,7 +46,18 @@ public sealed class ReadProblemLog(ILogger logger)
             if (!now.ContainsKey(what) && cleared++ < MaxNewPerScrape)
                 logger.LogInformation("read problem with {What} cleared (read again, or gone)", what);
         _current = now;
+
+        void CarryOver(string what)
+        {
+            if (!now.ContainsKey(what) && _current.TryGetValue(what, out string? reason))
+                now[what] = reason;
+        }
     }
+
+    private const string SetnsDeniedKey = "sock_diag in other network namespaces (they are read from /proc/PID/net)";
+    private const string SetnsDeniedReason = "setns: EPERM: the exporter lacks CAP_SYS_ADMIN (retried every 5 minutes)";
+
+    private static string NamespaceKey(string label) => $"netns {label}";
 
     /// <summary>What could not be read ("processes", "netns LABEL", sock_diag in other namespaces), with the reasons:
     /// one entry per namespace, so a namespace whose five tables fail for one reason gives one line.</summary>
@@ -50,9 +68,9 @@ public sealed class ReadProblemLog(ILogger logger)
             problems["processes"] = snapshot.ProcessError;
         var reasons = new List<string>();
         var tablesByReason = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        // Why sock_diag could not be used inside other namespaces is nearly always one reason for all of them (no
-        // CAP_SYS_ADMIN, the DaemonSet's default): one entry, not one per pod that starts.
-        var setnsErrors = new SortedSet<string>(StringComparer.Ordinal);
+        // setns refused for want of CAP_SYS_ADMIN (the DaemonSet's default) is one reason for all namespaces: one entry,
+        // not one per pod that starts. Other reasons (a pid gone between discovery and open) belong to their namespace.
+        bool setnsDenied = false;
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             // Skipped at the deadline is a matter of time, not of access: socket_exporter_deadline_skipped says so.
@@ -60,8 +78,10 @@ public sealed class ReadProblemLog(ILogger logger)
                 continue;
             reasons.Clear();
             tablesByReason.Clear();
-            if (ns.MethodError is not null && !ns.SockDiagDisabled)
-                setnsErrors.Add(ns.MethodError);
+            if (ns.SetnsDenied)
+                setnsDenied = true;
+            else if (ns.MethodError is not null && !ns.SockDiagDisabled)
+                reasons.Add(ns.MethodError);
             foreach (SocketTableStatus t in ns.SocketTables)
             {
                 string? reason = t.Source switch
@@ -70,7 +90,7 @@ public sealed class ReadProblemLog(ILogger logger)
                     SocketSource.ProcNet => t.NetlinkError,   // a fallback only when sock_diag was tried and failed
                     _ => null,
                 };
-                if (reason is null || reason == ns.MethodError)
+                if (reason is null || reason == ns.MethodError || (ns.SetnsDenied && t.Source == SocketSource.ProcNet))
                     continue;
                 string table = $"{Labels.Protocol(t.Protocol)}/{Labels.Family(t.Family)}";
                 if (tablesByReason.TryGetValue(reason, out List<string>? tables)) tables.Add(table);
@@ -78,13 +98,13 @@ public sealed class ReadProblemLog(ILogger logger)
             }
             foreach ((string reason, List<string> tables) in tablesByReason)
                 reasons.Add($"{string.Join(", ", tables)}: {reason}");
-            if (ns.ListenDrops is null && ns.Method != NetNsMethod.None)
-                reasons.Add("netstat counters: its /proc/PID/net/netstat is missing, unreadable or malformed");
+            if (ns.ListenDropsError is not null && ns.Method != NetNsMethod.None)
+                reasons.Add("netstat counters: " + ns.ListenDropsError);
             if (reasons.Count > 0)
-                problems[$"netns {ns.Label}"] = $"read with {NetNsSnapshot.MethodLabel(ns.Method)}; {string.Join("; ", reasons)}";
+                problems[NamespaceKey(ns.Label)] = $"read with {NetNsSnapshot.MethodLabel(ns.Method)}; {string.Join("; ", reasons)}";
         }
-        if (setnsErrors.Count > 0)
-            problems["sock_diag in other network namespaces (they are read from /proc/PID/net)"] = string.Join("; ", setnsErrors);
+        if (setnsDenied)
+            problems[SetnsDeniedKey] = SetnsDeniedReason;
         return problems;
     }
 }

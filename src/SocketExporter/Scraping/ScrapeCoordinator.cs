@@ -36,7 +36,10 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     /// that joins a collection in flight can bring its reading deadline closer, never push it back.</param>
     public Task<ScrapeResult> CollectAsync(IReadOnlySet<string>? only = null, TimeSpan? budget = null)
     {
-        long deadline = Stopwatch.GetTimestamp() + (long)((budget ?? MaximumCollectionTime).TotalSeconds * ReadingShareOfBudget * Stopwatch.Frequency);
+        // A longer budget than the collection may take would put the reading deadline after the hard stop: such a
+        // scrape would answer 503 where a shorter one answers a partial result.
+        TimeSpan allowed = budget is { } b && b < MaximumCollectionTime ? b : MaximumCollectionTime;
+        long deadline = Stopwatch.GetTimestamp() + (long)(allowed.TotalSeconds * ReadingShareOfBudget * Stopwatch.Frequency);
         if (only is not null)
         {
             var own = new ReadingDeadline(deadline);

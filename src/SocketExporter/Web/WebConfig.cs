@@ -14,6 +14,10 @@ public sealed record WebConfig
 
     public HttpServerConfig Http { get; init; } = HttpServerConfig.Default;
 
+    /// <summary>The file's version taken before it was read (null when not read from disk): a change made after that
+    /// is seen by <see cref="WebConfigReloader"/>, even one made between the start-up read and the first request.</summary>
+    public Linux.Interop.FileVersion? Version { get; init; }
+
     /// <summary>User name → bcrypt hash. Empty: no authentication.</summary>
     public IReadOnlyDictionary<string, string> BasicAuthUsers { get; init; } = new Dictionary<string, string>();
 }

@@ -32,7 +32,7 @@ public sealed class WebConfigReloader
     {
         _path = loaded.FilePath;
         _log = log;
-        _state = new State(RequestPolicy.From(loaded), FileVersion.Of(_path));
+        _state = new State(RequestPolicy.From(loaded), loaded.Version ?? FileVersion.Of(_path));
     }
 
     /// <summary>The policy for this request: re-read first if the file changed since the last look (one statx).</summary>

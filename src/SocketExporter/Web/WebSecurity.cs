@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SocketExporter.Linux.Interop;
 
 namespace SocketExporter.Web;
 
@@ -21,6 +22,7 @@ public static class WebSecurity
     public static WebConfig Load(string path)
     {
         string text;
+        FileVersion version = FileVersion.Of(path);
         try
         {
             text = File.ReadAllText(path);
@@ -29,7 +31,7 @@ public static class WebSecurity
         {
             throw new WebConfigException(path, 0, "", "cannot read: " + e.Message, e);
         }
-        WebConfig config = WebConfigParser.Parse(text, path);
+        WebConfig config = WebConfigParser.Parse(text, path) with { Version = version };
         if (config.Tls is { } tls)
         {
             // Read now so that a bad file stops the exporter at startup, not at the first handshake.

@@ -49,7 +49,7 @@ public sealed class ReadProblemLogTests
     /// <summary>A foreign namespace read through /proc/PID/net because setns was refused, as without CAP_SYS_ADMIN.</summary>
     private static NetNsSnapshot WithoutSetns(ulong inode) => new()
     {
-        Inode = inode, Label = inode.ToString(), Method = NetNsMethod.ProcFs, MethodError = Eperm, ListenDrops = Counters,
+        Inode = inode, Label = inode.ToString(), Method = NetNsMethod.ProcFs, MethodError = Eperm, SetnsDenied = true, ListenDrops = Counters,
         Sockets = [], SocketTables = AllTables(SocketSource.ProcNet, netlinkError: Eperm),
     };
 
@@ -94,11 +94,18 @@ public sealed class ReadProblemLogTests
         var problems = new ReadProblemLog(log);
 
         problems.Observe(Snapshot(Host(), WithoutSetns(4026531001), WithoutSetns(4026531002), WithoutSetns(4026531003)));
-        Assert.Equal((LogLevel.Warning, $"read problem with sock_diag in other network namespaces (they are read from /proc/PID/net): {Eperm}"),
-            Assert.Single(log.Take()));
+        Assert.Equal((LogLevel.Warning, "read problem with sock_diag in other network namespaces (they are read from /proc/PID/net): " +
+            "setns: EPERM: the exporter lacks CAP_SYS_ADMIN (retried every 5 minutes)"), Assert.Single(log.Take()));
 
-        // A pod starting in the same state adds nothing.
-        problems.Observe(Snapshot(Host(), WithoutSetns(4026531001), WithoutSetns(4026531002), WithoutSetns(4026531003), WithoutSetns(4026531004)));
+        // A pod starting in the same state adds nothing, nor does the reader's later wording of the same refusal.
+        NetNsSnapshot later = WithoutSetns(4026531004);
+        later = new NetNsSnapshot
+        {
+            Inode = later.Inode, Label = later.Label, Method = later.Method, SetnsDenied = true, ListenDrops = Counters, Sockets = [],
+            MethodError = "setns: EPERM (no CAP_SYS_ADMIN; retried every 5 minutes)",
+            SocketTables = AllTables(SocketSource.ProcNet, netlinkError: "setns: EPERM (no CAP_SYS_ADMIN; retried every 5 minutes)"),
+        };
+        problems.Observe(Snapshot(Host(), WithoutSetns(4026531001), WithoutSetns(4026531002), WithoutSetns(4026531003), later));
         Assert.Empty(log.Take());
     }
 
@@ -129,12 +136,13 @@ public sealed class ReadProblemLogTests
         tables[3] = Table(SocketProtocol.Udp, SocketFamily.Ipv6, SocketSource.ProcNet, netlinkError: "sock_diag: EINVAL in NLMSG_DONE");
         NetNsSnapshot host = new()
         {
-            Inode = 1, Label = "host", IsHost = true, Method = NetNsMethod.Netlink, ListenDrops = null, Sockets = [], SocketTables = tables,
+            Inode = 1, Label = "host", IsHost = true, Method = NetNsMethod.Netlink, ListenDrops = null,
+            ListenDropsError = "/proc/net/netstat: line 2, field 3", Sockets = [], SocketTables = tables,
         };
 
         Dictionary<string, string> problems = ReadProblemLog.Problems(Snapshot(host));
         Assert.Equal("read with netlink; udp/ipv6: sock_diag: EINVAL in NLMSG_DONE; " +
-            "netstat counters: its /proc/PID/net/netstat is missing, unreadable or malformed", Assert.Single(problems, p => p.Key == "netns host").Value);
+            "netstat counters: /proc/net/netstat: line 2, field 3", Assert.Single(problems, p => p.Key == "netns host").Value);
     }
 
     [Fact]
@@ -160,11 +168,49 @@ public sealed class ReadProblemLogTests
     }
 
     [Fact]
+    public void NamespaceWhosePidLeftBeforeSetns_IsItsOwnProblem_NotAPrivilegeOne()
+    {
+        const string gone = "/proc/4242/ns/net: no longer namespace 4026531009";
+        var ns = new NetNsSnapshot
+        {
+            Inode = 4026531009, Label = "4026531009", Method = NetNsMethod.ProcFs, MethodError = gone, ListenDrops = Counters,
+            Sockets = [], SocketTables = AllTables(SocketSource.ProcNet, netlinkError: gone),
+        };
+        KeyValuePair<string, string> problem = Assert.Single(ReadProblemLog.Problems(Snapshot(Host(), ns)));
+        Assert.Equal(("netns 4026531009", "read with procfs; " + gone), (problem.Key, problem.Value));
+    }
+
+    [Fact]
+    public void ProblemOfANamespaceSkippedAtTheDeadline_StandsUntilItIsReadAgain()
+    {
+        var log = new LineLog();
+        var problems = new ReadProblemLog(log);
+        NetNsSnapshot Unreadable(bool skipped) => new()
+        {
+            Inode = 7, Label = "7", Method = skipped ? NetNsMethod.Skipped : NetNsMethod.None, SkippedAtDeadline = skipped, Sockets = [],
+            SocketTables = skipped ? [] : AllTables(SocketSource.None, error: "no process in this namespace to read /proc/[pid]/net from"),
+        };
+
+        problems.Observe(Snapshot(Host(), Unreadable(skipped: false), WithoutSetns(8)));
+        Assert.Equal(2, log.Take().Count);
+        problems.Observe(Snapshot(Host(), Unreadable(skipped: true), Skipped(WithoutSetns(8))));
+        Assert.Empty(log.Take());   // not "cleared": nobody looked
+        problems.Observe(Snapshot(Host()));
+        Assert.Equal(2, log.Take().Count(l => l.Level == LogLevel.Information));
+
+        static NetNsSnapshot Skipped(NetNsSnapshot ns) => new()
+        {
+            Inode = ns.Inode, Label = ns.Label, Method = NetNsMethod.Skipped, SkippedAtDeadline = true,
+            MethodError = "not read: the scrape deadline had passed", Sockets = [], SocketTables = [],
+        };
+    }
+
+    [Fact]
     public void NamespaceSkippedAtTheDeadline_IsNotAReadProblem()
     {
         var skipped = new NetNsSnapshot
         {
-            Inode = 7, Label = "7", Method = NetNsMethod.None, MethodError = "not read: the scrape deadline had passed",
+            Inode = 7, Label = "7", Method = NetNsMethod.Skipped, MethodError = "not read: the scrape deadline had passed",
             SkippedAtDeadline = true, Sockets = [], SocketTables = [],
         };
         Assert.Empty(ReadProblemLog.Problems(Snapshot(Host(), skipped)));

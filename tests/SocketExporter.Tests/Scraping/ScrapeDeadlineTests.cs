@@ -72,8 +72,8 @@ public sealed class ScrapeDeadlineTests : IDisposable
 
             MetricSet metrics = await CollectAsync(TimeSpan.Zero);
             Assert.True(Assert.Single(metrics.Named("socket_exporter_deadline_skipped"), s => s["part"] == "namespaces").Value >= 1);
-            Assert.Equal("none", Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == netns)["method"]);
-            Assert.NotEqual("none", Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == "host")["method"]);
+            Assert.Equal("skipped", Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == netns)["method"]);
+            Assert.Equal("netlink", Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == "host")["method"]);
             Assert.DoesNotContain(metrics.Named("socket_listening"), s => s["netns"] == netns);
 
             MetricSet full = await CollectAsync(TimeSpan.FromSeconds(30));   // and with time, the namespace is read
