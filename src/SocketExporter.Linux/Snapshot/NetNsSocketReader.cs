@@ -18,6 +18,15 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     // Socket lists per namespace, reused scrape after scrape (a 20,000-socket list is a large-object-heap
     // allocation; reallocating it every scrape forced a full GC each time). Valid until the next Read.
     private Dictionary<ulong, (List<SocketEntry> Inet, List<UnixSocketEntry> Unix)> _buffers = [];
+
+    /// <summary>
+    /// TCP and UDP sockets from which another namespace's tables are dumped whole with sock_diag (when it could setns)
+    /// rather than read from its /proc/PID/net text. A full dump walks the kernel's host-wide socket hash tables, about
+    /// 1.4 ms per table here whatever the namespace holds, so most namespaces, which are small, are cheaper as text;
+    /// text costs about 3× per socket what sock_diag costs, so a busy one (an ingress pod) is cheaper dumped.
+    /// Decided on the namespace's count at the previous scrape.
+    /// </summary>
+    public const int BusyNamespaceSockets = 2000;
     // Without CAP_SYS_ADMIN every setns fails with EPERM: stop asking for a while instead of failing every scrape.
     private static readonly TimeSpan SetnsRetryAfterDenial = TimeSpan.FromMinutes(5);
     private DateTime _setnsDeniedUntil = DateTime.MinValue;
@@ -63,7 +72,9 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             string? nsLink = !target.IsOwn && target.Pid is int member
                 ? Path.GetFullPath(Path.Combine(procfsPath, member.ToString(System.Globalization.CultureInfo.InvariantCulture), "ns", "net"))
                 : null;
-            jobs[i] = new Job(target, client, clientError, disabled, denied, procNet, nsLink, buffer.Item1, buffer.Item2);
+            // The buffer still holds the last scrape's sockets: a namespace that was busy then is dumped whole.
+            bool inetFromProcNet = !target.IsOwn && buffer.Item1.Count < BusyNamespaceSockets;
+            jobs[i] = new Job(target, client, clientError, disabled, denied, inetFromProcNet, procNet, nsLink, buffer.Item1, buffer.Item2);
         }
         _buffers = buffers;   // namespaces that are gone drop their buffers
 
@@ -100,7 +111,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     }
 
     private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, bool SockDiagDisabled, bool SetnsDenied,
-        string? ProcNet, string? NsLink,
+        bool InetFromProcNet, string? ProcNet, string? NsLink,
         List<SocketEntry> Sockets, List<UnixSocketEntry> Unix);
 
     private sealed class Lane
@@ -139,7 +150,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             List<SocketTableStatus> tables;
             using (job.Client)
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
-                    inetFromProcNet: !job.Target.IsOwn);   // other namespaces are usually small: see SocketTableReader
+                    job.InetFromProcNet);
             ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out string? dropsError);
             if (job.NsLink is not null && (drops is not null || tables.Any(t => t.Source == SocketSource.ProcNet))
                 && !StillIn(job.NsLink, job.Target.Inode))

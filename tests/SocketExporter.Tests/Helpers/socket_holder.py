@@ -151,6 +151,22 @@ def overflow():
     out["port"] = lst.getsockname()[1]
     return keep, out
 
+def busy_ns(count):
+    """A listener with COUNT accepted connections to it (2*COUNT+1 TCP sockets): a busy namespace when run inside one."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 2 * int(count) + 64
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    keep, out = [], {"pid": os.getpid()}
+    lst = listen_tcp("127.0.0.1", backlog=1024); keep.append(lst)
+    port = lst.getsockname()[1]
+    for _ in range(int(count)):
+        keep.append(socket.create_connection(("127.0.0.1", port)))
+        a, _addr = lst.accept(); keep.append(a)
+    out["port"] = port
+    return keep, out
+
 def server():
     """A listener that accepts and drops every connection (a thread), for client churn."""
     import threading
@@ -180,6 +196,7 @@ def main():
         "netns": lambda: netns(sys.argv[2]),
         "overflow": overflow,
         "server": server,
+        "busy_ns": lambda: busy_ns(sys.argv[2]),
     }[scenario]()
     print(json.dumps(out), flush=True)
     # Hold until the test closes our stdin.

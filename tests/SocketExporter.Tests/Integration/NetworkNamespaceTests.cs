@@ -109,6 +109,35 @@ public sealed class NetworkNamespaceTests : IDisposable
         Assert.Contains(metrics.Named("socket_listen_overflows_total"), s => s["netns"] == "host");
     }
 
+    [Fact]
+    public void BusyNamespace_IsDumpedWithSockDiagFromTheNextScrape_AndCountsTheSame()
+    {
+        // 1,100 connections: 2,201 TCP sockets, over the threshold at which a namespace is dumped whole.
+        const int connections = 1100;
+        Assert.True(2 * connections + 1 >= SocketExporter.Linux.Snapshot.NetNsSocketReader.BusyNamespaceSockets);
+        using HolderProcess inside = HolderProcess.StartWith(["ip", "netns", "exec", _name], "busy_ns", connections.ToString());
+        using ExporterProcess exporter = ExporterProcess.Start();
+        string netns = InodeOf($"/run/netns/{_name}");
+        string pid = inside.Pid.ToString(), port = inside.Int("port").ToString();
+        int ssEstablished = ToolRunner.Run("ip", "netns", "exec", _name, "ss", "-tnH", "state", "established").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        Assert.Equal(2 * connections, ssEstablished);
+
+        // First scrape: the namespace was not known to be busy, so its text was read; from the next one, sock_diag.
+        foreach (string expectedSource in new[] { "procfs", "netlink" })
+        {
+            MetricSet metrics = exporter.ScrapeMetrics();
+            Assert.Equal(expectedSource, Assert.Single(metrics.Named("socket_exporter_socket_source"),
+                s => s["netns"] == netns && s["protocol"] == "tcp" && s["family"] == "ipv4")["source"]);
+            Assert.Equal("setns", Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == netns)["method"]);
+            var established = metrics.Named("socket_connections")
+                .Where(s => s["netns"] == netns && s["pid"] == pid && s["state"] == "established" && s["port"] == port)
+                .ToDictionary(s => s["direction"], s => s.Value);
+            Assert.Equal(connections, established["inbound"]);
+            Assert.Equal(connections, established["outbound"]);
+            Assert.Equal(1, Assert.Single(metrics.Named("socket_listening"), s => s["netns"] == netns && s["port"] == port).Value);
+        }
+    }
+
     private static string InodeOf(string path) =>
         ToolRunner.Run("stat", "-L", "-c", "%i", path).Trim();
 
