@@ -16,7 +16,11 @@ public sealed class ReadProblemLog(ILogger logger)
     /// namespaces that all lost CAP_SYS_ADMIN at once needs one example, not hundreds).</summary>
     public const int MaxNewPerScrape = 10;
 
-    private Dictionary<string, string> _current = new(StringComparer.Ordinal);
+    private volatile Dictionary<string, string> _current = new(StringComparer.Ordinal);
+
+    /// <summary>What could not be fully read at the last collection, with why (for the landing page). Never
+    /// modified once published: each collection publishes a new dictionary.</summary>
+    public IReadOnlyDictionary<string, string> Current => _current;
 
     /// <summary>Compares this snapshot's problems with the previous one's. Not thread-safe: call under the build lock.</summary>
     public void Observe(ScrapeSnapshot snapshot)

@@ -23,6 +23,9 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     private Task<ScrapeResult>? _inFlight;
     private ReadingDeadline? _inFlightDeadline;
 
+    /// <summary>What the last collection could not fully read, and why.</summary>
+    public IReadOnlyDictionary<string, string> ReadProblems => _problems.Current;
+
     /// <summary>The last successful result without its registry (the landing page needs only the snapshot).</summary>
     public ScrapeResult? Latest { get; private set; }
 

@@ -48,6 +48,7 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
                 .Append(". Accept queue: waiting connections / backlog.</p>");
             if (result.Partial is { } partial)   // cut short at a scrape deadline: the table lacks what was not read
                 html.Append("<p><strong>Incomplete:</strong> ").Append(Enc(partial)).Append(".</p>");
+            AppendReadProblems(html, coordinator.ReadProblems);
             html.Append("<div class=\"wrap\"><table id=\"listeners\"><thead><tr><th>Proto</th><th>Address:port</th><th>Program</th><th>PID</th><th>User</th><th>Accept queue</th><th>Netns</th></tr></thead><tbody>");
             foreach (ListenerRow row in listeners)
             {
@@ -61,6 +62,20 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
         }
         html.Append("</body></html>");
         return html.ToString();
+    }
+
+    /// <summary>What the exporter could not fully read, and why: the log's read problems, as they stand now.</summary>
+    private static void AppendReadProblems(StringBuilder html, IReadOnlyDictionary<string, string> problems)
+    {
+        const int Shown = 20;
+        if (problems.Count == 0)
+            return;
+        html.Append("<p><strong>Not fully read:</strong></p><ul id=\"read-problems\">");
+        foreach ((string what, string why) in problems.OrderBy(p => p.Key, StringComparer.Ordinal).Take(Shown))
+            html.Append("<li>").Append(Enc(what)).Append(": ").Append(Enc(why)).Append("</li>");
+        if (problems.Count > Shown)
+            html.Append("<li>and ").Append(problems.Count - Shown).Append(" more (see the log)</li>");
+        html.Append("</ul>");
     }
 
     private static string Enc(string s) => WebUtility.HtmlEncode(s);

@@ -54,7 +54,11 @@ public sealed class NetworkNamespaceTests : IDisposable
         // The log says why: once, for every namespace at once.
         const string setnsProblem = "read problem with sock_diag in other network namespaces (they are read from /proc/PID/net): setns: EPERM";
         if (!withSysAdmin)
+        {
             Assert.True(exporter.WaitForStderr(setnsProblem, TimeSpan.FromSeconds(10)), exporter.Stderr);
+            // And the landing page, for whoever opens it rather than the log.
+            Assert.Contains("<li>sock_diag in other network namespaces (they are read from /proc/PID/net): setns: EPERM", exporter.Scrape("/"));
+        }
         else   // (other namespaces on the host are not this test's to judge)
             Assert.DoesNotContain($"read problem with netns {netns}", exporter.Stderr);
         if (!withSysAdmin)   // /proc/net has no backlog: the limit is absent, never a false 0
