@@ -630,6 +630,75 @@ public sealed class DashboardAndRuleTests
         });
     }
 
+    /// <summary>Synthetic series for the README's PromQL examples: a node with an nginx pod (two processes, one
+    /// listening) in its own network namespace, an sshd in the host's, and kube-state-metrics' pod series.</summary>
+    private const string ReadmeExampleSeries = """
+              - series: 'socket_listening{instance="n1",protocol="tcp",family="ipv4",address="0.0.0.0",port="8080",pid="10",program="nginx",netns="4026532301"}'
+                values: '1x5'
+              - series: 'socket_listening{instance="n1",protocol="tcp",family="ipv4",address="0.0.0.0",port="22",pid="1",program="sshd",netns="host"}'
+                values: '1x5'
+              - series: 'socket_connections{instance="n1",netns="4026532301",port="8080",state="established",direction="inbound",pid="10",program="nginx"}'
+                values: '3x5'
+              - series: 'socket_connections{instance="n1",netns="4026532301",port="8080",state="established",direction="inbound",pid="11",program="nginx"}'
+                values: '2x5'
+              - series: 'socket_connections{instance="n1",netns="4026532301",port="8080",state="time_wait",direction="inbound",pid="",program=""}'
+                values: '4x5'
+              - series: 'socket_connections{instance="n1",netns="host",port="22",state="established",direction="inbound",pid="1",program="sshd"}'
+                values: '1x5'
+              - series: 'socket_process_info{instance="n1",netns="4026532301",pid="10",program="nginx",user="root",pod_uid="aaaa-bbbb",container_id="containerd://x",systemd_unit=""}'
+                values: '1x5'
+              - series: 'socket_process_info{instance="n1",netns="4026532301",pid="11",program="nginx",user="root",pod_uid="aaaa-bbbb",container_id="containerd://x",systemd_unit=""}'
+                values: '1x5'
+              - series: 'socket_process_info{instance="n1",netns="host",pid="1",program="sshd",user="root",pod_uid="",container_id="",systemd_unit="ssh.service"}'
+                values: '1x5'
+              - series: 'kube_pod_info{uid="aaaa-bbbb",namespace="web",pod="nginx-0",node="n1"}'
+                values: '1x5'
+              - series: 'kube_pod_container_info{container_id="containerd://x",namespace="web",pod="nginx-0",container="nginx"}'
+                values: '1x5'
+        """;
+
+    [Fact]
+    public void Readme_promql_examples_give_the_documented_answer()
+    {
+        // The README's ```promql blocks, in order: listeners by pod and container, inbound connections by pod.
+        var blocks = Regex.Matches(File.ReadAllText(Path.Combine(Root, "README.md")), @"```promql\n(?<q>.*?)```", RegexOptions.Singleline)
+            .Select(m => m.Groups["q"].Value.Trim()).ToList();
+        Assert.Equal(2, blocks.Count);
+        var options = new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var rules = new StringBuilder("groups:\n  - name: readme\n    rules:\n");
+        for (var i = 0; i < blocks.Count; i++)
+            rules.Append("      - record: readme_example_").Append(i).Append("\n        expr: ").Append(JsonSerializer.Serialize(blocks[i], options)).Append('\n');
+        var tests = $$"""
+            rule_files: [readme-examples.yml]
+            evaluation_interval: 1m
+            tests:
+              - interval: 1m
+                input_series:
+            {{ReadmeExampleSeries}}
+                promql_expr_test:
+                  - expr: readme_example_0
+                    eval_time: 2m
+                    exp_samples:
+                      - labels: 'readme_example_0{namespace="web",pod="nginx-0",container="nginx",address="0.0.0.0",port="8080"}'
+                        value: 1
+                  - expr: readme_example_1
+                    eval_time: 2m
+                    exp_samples:
+                      - labels: 'readme_example_1{namespace="web",pod="nginx-0",port="8080",state="established"}'
+                        value: 5
+                      - labels: 'readme_example_1{namespace="web",pod="nginx-0",port="8080",state="time_wait"}'
+                        value: 4
+
+            """;
+        WithTempFile("readme-examples.yml", rules.ToString(), path =>
+        {
+            string testFile = Path.Combine(Path.GetDirectoryName(path)!, "readme-examples.test.yml");
+            File.WriteAllText(testFile, tests);
+            var (code, output) = RunPromtool("test", "rules", testFile);
+            Assert.True(code == 0, $"promtool test rules on the README's examples exited {code}:\n{output}");
+        });
+    }
+
     [Fact]
     public void Alert_rules_follow_mixin_conventions()
     {
