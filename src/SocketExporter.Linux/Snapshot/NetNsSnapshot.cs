@@ -42,7 +42,7 @@ public sealed class NetNsSnapshot
     public string? ListenDropsError { get; init; }
 
     /// <summary>Not read: the scrape deadline had passed when its turn came (see <see cref="SnapshotBuilder.Build"/>).</summary>
-    public bool SkippedAtDeadline { get; init; }
+    public bool SkippedAtDeadline => Method == NetNsMethod.Skipped;
     public required IReadOnlyList<SocketEntry> Sockets { get; init; }
     public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
     public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }

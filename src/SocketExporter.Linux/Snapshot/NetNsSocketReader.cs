@@ -140,7 +140,6 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                     IsHost = job.Target.IsHost,
                     Method = NetNsMethod.Skipped,
                     MethodError = "not read: the scrape deadline had passed",
-                    SkippedAtDeadline = true,
                     Sockets = job.Sockets,
                     UnixSockets = job.Unix,
                     SocketTables = [],

@@ -94,7 +94,7 @@ public sealed class ReadProblemLog(ILogger logger)
                     SocketSource.ProcNet => t.NetlinkError,   // a fallback only when sock_diag was tried and failed
                     _ => null,
                 };
-                if (reason is null || reason == ns.MethodError || (ns.SetnsDenied && t.Source == SocketSource.ProcNet))
+                if (reason is null || reason == ns.MethodError)   // the namespace's own reason, said once
                     continue;
                 string table = $"{Labels.Protocol(t.Protocol)}/{Labels.Family(t.Family)}";
                 if (tablesByReason.TryGetValue(reason, out List<string>? tables)) tables.Add(table);

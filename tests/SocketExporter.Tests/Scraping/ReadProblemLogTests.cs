@@ -187,7 +187,7 @@ public sealed class ReadProblemLogTests
         var problems = new ReadProblemLog(log);
         NetNsSnapshot Unreadable(bool skipped) => new()
         {
-            Inode = 7, Label = "7", Method = skipped ? NetNsMethod.Skipped : NetNsMethod.None, SkippedAtDeadline = skipped, Sockets = [],
+            Inode = 7, Label = "7", Method = skipped ? NetNsMethod.Skipped : NetNsMethod.None, Sockets = [],
             SocketTables = skipped ? [] : AllTables(SocketSource.None, error: "no process in this namespace to read /proc/[pid]/net from"),
         };
 
@@ -200,7 +200,7 @@ public sealed class ReadProblemLogTests
 
         static NetNsSnapshot Skipped(NetNsSnapshot ns) => new()
         {
-            Inode = ns.Inode, Label = ns.Label, Method = NetNsMethod.Skipped, SkippedAtDeadline = true,
+            Inode = ns.Inode, Label = ns.Label, Method = NetNsMethod.Skipped,
             MethodError = "not read: the scrape deadline had passed", Sockets = [], SocketTables = [],
         };
     }
@@ -211,7 +211,7 @@ public sealed class ReadProblemLogTests
         var skipped = new NetNsSnapshot
         {
             Inode = 7, Label = "7", Method = NetNsMethod.Skipped, MethodError = "not read: the scrape deadline had passed",
-            SkippedAtDeadline = true, Sockets = [], SocketTables = [],
+            Sockets = [], SocketTables = [],
         };
         Assert.Empty(ReadProblemLog.Problems(Snapshot(Host(), skipped)));
     }
