@@ -47,6 +47,12 @@ public sealed class NetNsSnapshot
     public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
     public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }
 
+    /// <summary>Raw, ping and packet sockets (from the namespace's /proc/net text).</summary>
+    public IReadOnlyList<RawSocketEntry> RawSockets { get; init; } = [];
+
+    /// <summary>Why <see cref="RawSockets"/> is incomplete or empty for want of reading, when it is.</summary>
+    public string? RawSocketsError { get; init; }
+
     public static string MethodLabel(NetNsMethod method) => method switch
     {
         NetNsMethod.Netlink => "netlink",

@@ -151,12 +151,17 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
                     job.InetFromProcNet);
             ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out string? dropsError);
-            if (job.NsLink is not null && (drops is not null || tables.Any(t => t.Source == SocketSource.ProcNet))
+            var raw = new List<RawSocketEntry>();
+            string? rawError = job.ProcNet is null ? "no process in this namespace to read /proc/[pid]/net from"
+                : RawSocketReader.Read(lane.Files, job.ProcNet, raw);
+            if (job.NsLink is not null && (drops is not null || raw.Count > 0 || tables.Any(t => t.Source == SocketSource.ProcNet))
                 && !StillIn(job.NsLink, job.Target.Inode))
             {
                 // Nothing of this read can be trusted to be this namespace's: report the namespace unread this scrape.
                 drops = null;
                 dropsError = null;   // the tables say why
+                raw.Clear();
+                rawError = $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)";
                 job.Sockets.Clear();
                 job.Unix.Clear();
                 string error = $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)";
@@ -182,6 +187,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 SocketTables = tables,
                 ListenDrops = drops,
                 ListenDropsError = dropsError,
+                RawSockets = raw,
+                RawSocketsError = rawError,
             };
         }
     }

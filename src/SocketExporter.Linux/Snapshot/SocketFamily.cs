@@ -6,4 +6,6 @@ public enum SocketFamily : byte
     Unix = 1,
     Ipv4 = 2,
     Ipv6 = 10,
+    /// <summary>AF_PACKET: link-layer sockets (<see cref="RawSocketKind.Packet"/>).</summary>
+    Packet = 17,
 }

@@ -13,5 +13,6 @@ public static class CollectorList
         new FdsCollector(),
         new DevicesCollector(devices),
         new PathHoldersCollector(),
+        new RawSocketsCollector(),
     ];
 }

@@ -20,6 +20,7 @@ internal static class Labels
     {
         SocketFamily.Ipv4 => "ipv4",
         SocketFamily.Ipv6 => "ipv6",
+        SocketFamily.Packet => "packet",
         _ => "unix",
     };
 
