@@ -83,6 +83,7 @@ public sealed class SnapshotBuilder : IDisposable
         int unreadable = 0, failed = 0;
         string? processError = null;
         var pids = new List<int>(_lastProcessCount + 16);
+        _fdWalker.TakeProblems();   // a build abandoned by cancellation left its counts behind
 
         int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
         if (errno != 0)
@@ -167,6 +168,7 @@ public sealed class SnapshotBuilder : IDisposable
             PathHolds = pathHolds,
             UnreadableProcesses = unreadable,
             FailedProcesses = failed,
+            UnreadableDescriptors = _fdWalker.TakeProblems(),
             SkippedProcesses = skipped,
             SocketReadSeconds = socketSeconds,
             ProcessReadSeconds = processSeconds,
