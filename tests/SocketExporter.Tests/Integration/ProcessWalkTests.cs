@@ -39,6 +39,43 @@ public sealed class ProcessWalkTests(ExporterFixture fixture) : IClassFixture<Ex
         Assert.True(Assert.Single(metrics.Named("socket_exporter_unreadable_descriptors"), s => s["reason"] == "name_too_long").Value >= 1);
     }
 
+    [Fact]
+    public void ProcessInfo_AfterSetuidAndCgroupMove_FollowsTheProcess()
+    {
+        // The hierarchy systemd keeps: /sys/fs/cgroup/systemd on cgroup v1 (this machine), the root on v2.
+        string root = Directory.Exists("/sys/fs/cgroup/systemd") ? "/sys/fs/cgroup/systemd" : "/sys/fs/cgroup";
+        string suffix = Guid.NewGuid().ToString("N")[..12];
+        string containerId = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");   // 64 hex, like a Docker id
+        string unit = $"socket-exporter-test-{suffix}.service";
+        string unitDir = Path.Combine(root, unit), scopeDir = Path.Combine(unitDir, $"docker-{containerId}.scope");
+        string nobody = ToolRunner.Run("id", "-nu", "65534").Trim();
+        try
+        {
+            using (HolderProcess holder = HolderProcess.StartScript("walk_holder.py", [], "identity"))
+            {
+                string pid = holder.Pid.ToString();
+                Sample before = Assert.Single(fixture.Exporter.ScrapeMetrics().Named("socket_process_info"), s => s["pid"] == pid);
+                Assert.Equal(("root", "", ""), (before["user"], before["container_id"], before["pod_uid"]));
+                Assert.NotEqual(unit, before["systemd_unit"]);
+
+                Directory.CreateDirectory(scopeDir);
+                Assert.True(holder.Send($"move {scopeDir}").GetProperty("ok").GetBoolean());
+                System.Text.Json.JsonElement moved = holder.Send("setuid 65534");
+                Assert.True(moved.GetProperty("ok").GetBoolean(), moved.ToString());
+                Assert.Equal(65534, moved.GetProperty("uid").GetInt32());
+                Assert.Contains($"/{unit}/docker-{containerId}.scope", moved.GetProperty("cgroup").GetString());
+
+                Sample after = Assert.Single(fixture.Exporter.ScrapeMetrics().Named("socket_process_info"), s => s["pid"] == pid);
+                Assert.Equal((nobody, "docker://" + containerId, unit), (after["user"], after["container_id"], after["systemd_unit"]));
+            }   // the holder exits here: its cgroup can go
+        }
+        finally
+        {
+            if (Directory.Exists(scopeDir)) Directory.Delete(scopeDir);   // rmdir: cgroupfs directories are removed empty
+            if (Directory.Exists(unitDir)) Directory.Delete(unitDir);
+        }
+    }
+
     // lsof -F f: one 'f' line per descriptor; numeric ones are real fds (cwd, txt, mem… are not).
     private static int LsofDescriptorCount(string pid) =>
         ToolRunner.Run("lsof", ["-n", "-P", "-p", pid, "-F", "f"], TimeSpan.FromSeconds(30), acceptedExitCodes: [0, 1])
