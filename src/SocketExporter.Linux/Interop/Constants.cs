@@ -29,4 +29,10 @@ internal static class Constants
     internal const uint STATX_TYPE = 0x1, STATX_MODE = 0x2, STATX_INO = 0x100, STATX_MTIME = 0x40, STATX_CTIME = 0x80, STATX_SIZE = 0x200;
     internal const int S_IFMT = 0xF000, S_IFSOCK = 0xC000, S_IFREG = 0x8000, S_IFBLK = 0x6000, S_IFDIR = 0x4000,
         S_IFCHR = 0x2000, S_IFIFO = 0x1000, S_IFLNK = 0xA000;
+
+    // asm-generic/errno.h: readlink of an fd whose path is longer than d_path's one-page buffer (PATH_MAX).
+    internal const int ENAMETOOLONG = 36;
+
+    // linux/magic.h: statfs f_type of a proc filesystem.
+    internal const long PROC_SUPER_MAGIC = 0x9fa0;
 }

@@ -5,14 +5,14 @@ namespace SocketExporter.Linux.ProcFs;
 /// <summary>
 /// Parses /proc/[pid]/cgroup (cgroup v2 "0::PATH", v1 "ID:CONTROLLERS:PATH" per hierarchy) into container,
 /// pod and systemd unit. Ids are matched anywhere in the path: inside a cgroup namespace paths are relative
-/// ("0::/.."). Malformed lines are skipped, never thrown on. Runs once per process lifetime (cached), so
-/// regexes are fine here.
+/// ("0::/.."). Malformed lines are skipped, never thrown on. Runs when a process is first seen or its cgroup file
+/// changes (the identity cache compares the text), so regexes are fine here.
 /// </summary>
 public static partial class CgroupParser
 {
     public static CgroupInfo Parse(string text)
     {
-        string? v2 = null;
+        string? v2 = null, systemd = null;
         var v1 = new List<string>();
         foreach (string line in text.Split('\n'))
         {
@@ -22,13 +22,37 @@ public static partial class CgroupParser
                 continue;
             if (parts[0] == "0" && parts[1].Length == 0)
                 v2 = parts[2];
+            else if (parts[1] == SystemdHierarchy)
+                systemd = parts[2];
             else
                 v1.Add(parts[2]);
         }
-        // v2 has one path; on v1 the hierarchies normally agree, so take the most specific (longest) path.
-        string? path = v2 is not null && v2 != "/" ? v2 : v1.OrderByDescending(p => p.Length).FirstOrDefault() ?? v2;
-        return path is null ? CgroupInfo.None : ParsePath(path);
+        // The v1 hierarchies need not agree: a runtime may move a process in one controller only (memory:/process_api/…
+        // beside name=systemd:/system.slice/x.service). So each fact comes from where it is kept: the unit from the
+        // hierarchy systemd manages (name=systemd on v1 and hybrid hosts, else the v2 tree), container and pod from the
+        // first path that names one, most specific (longest) first.
+        var paths = new List<string>(v1.Count + 2);
+        if (systemd is not null) paths.Add(systemd);
+        if (v2 is not null) paths.Add(v2);
+        paths.AddRange(v1);
+        if (paths.Count == 0)
+            return CgroupInfo.None;
+        paths.Sort((a, b) => b.Length.CompareTo(a.Length));
+        string container = "", pod = "";
+        foreach (string path in paths)
+        {
+            CgroupInfo found = ParsePath(path);
+            if (container.Length == 0) container = found.ContainerId;
+            if (pod.Length == 0) pod = found.PodUid;
+        }
+        string? unitPath = systemd ?? v2;
+        string unit = unitPath is not null ? ParsePath(unitPath).SystemdUnit
+            : paths.Select(p => ParsePath(p).SystemdUnit).FirstOrDefault(u => u.Length > 0) ?? "";
+        return new CgroupInfo(container, pod, unit);
     }
+
+    // The v1 hierarchy systemd itself keeps (mounted at /sys/fs/cgroup/systemd), named in /proc/PID/cgroup as "name=systemd".
+    private const string SystemdHierarchy = "name=systemd";
 
     public static CgroupInfo ParsePath(string path)
     {

@@ -21,8 +21,25 @@ public enum FdWalkStatus
 /// </summary>
 public sealed class FdWalker
 {
+    private const int PathMax = 4096;   // linux/limits.h PATH_MAX, including the NUL readlink does not write
     private readonly byte[] _entries = new byte[32 * 1024];
-    private readonly byte[] _target = new byte[4096];   // PATH_MAX
+    private readonly byte[] _target;
+
+    /// <summary>Descriptors whose link could not be read, summed over every walk since the last <see cref="TakeProblems"/>.</summary>
+    private FdReadProblems _problems;
+
+    public FdWalker() : this(PathMax) { }
+
+    /// <summary>A smaller link buffer lets tests reach the truncation path with short fixture links.</summary>
+    internal FdWalker(int targetBufferSize) => _target = new byte[targetBufferSize];
+
+    /// <summary>Returns the per-descriptor read problems counted so far and starts counting again (once per scrape).</summary>
+    public FdReadProblems TakeProblems()
+    {
+        FdReadProblems taken = _problems;
+        _problems = default;
+        return taken;
+    }
 
     public FdWalkStatus Walk(SafeFd procRoot, int pid, int processIndex, SocketOwnerIndex owners,
         ref FdKindCounts counts, List<DeviceHold>? devices, bool statPaths, Dictionary<FilesystemId, int>? filesystems = null)
@@ -47,8 +64,17 @@ public sealed class FdWalker
                     errno = Libc.ReadLinkAt(fdDir, entries.NameZ, _target, out int targetLength);
                     if (errno == Constants.ENOENT)
                         continue;   // the descriptor was closed after getdents64 listed it
-                    if (errno != 0)
-                        return Classify(errno);
+                    if (errno is Constants.ESRCH or Constants.EACCES or Constants.EPERM)
+                        return Classify(errno);   // about the process (gone, or ptrace access denied), not this one fd
+                    if (errno != 0 || targetLength == _target.Length)
+                    {
+                        // One descriptor costs only itself: an fd opened below a path longer than PATH_MAX gives
+                        // ENAMETOOLONG, and a full buffer may hold a cut target. statx still reaches the open file.
+                        FdReadProblem problem = errno == Constants.ENAMETOOLONG ? FdReadProblem.NameTooLong
+                            : errno == 0 ? FdReadProblem.Truncated : FdReadProblem.Failed;
+                        StatUnreadable(fdDir, entries.NameZ, processIndex, owners, ref counts, devices, filesystems, problem);
+                        continue;
+                    }
                     ReadOnlySpan<byte> target = _target.AsSpan(0, targetLength);
                     FdKind kind = FdTarget.Classify(target, out ulong socketInode, out bool needsStat);
                     if (kind == FdKind.Socket && socketInode != 0)
@@ -61,6 +87,29 @@ public sealed class FdWalker
         }
     }
 
+    /// <summary>Classifies a descriptor whose link text is unusable by statx alone, and counts why; one closed meanwhile
+    /// (ENOENT) is neither counted nor a problem. Always statx'ed, whatever --no-statx says,
+    /// because without the link text this is the only way to find a socket's inode.</summary>
+    private void StatUnreadable(SafeFd fdDir, ReadOnlySpan<byte> nameZ, int processIndex, SocketOwnerIndex owners,
+        ref FdKindCounts counts, List<DeviceHold>? devices, Dictionary<FilesystemId, int>? filesystems, FdReadProblem problem)
+    {
+        int errno = Libc.Statx(fdDir, nameZ, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE | Constants.STATX_INO, out StatxBuffer stx);
+        if (errno == Constants.ENOENT)
+            return;
+        _problems.Add(problem);
+        if (errno != 0)
+        {
+            _problems.Unclassified++;
+            counts.Increment(FdKind.Other);
+            return;
+        }
+        FdKind kind = KindOf(stx, processIndex, devices, filesystems);
+        // A socket's inode number is stx_ino of the sockfs inode the link follows to: the same number as "socket:[N]".
+        if (kind == FdKind.Socket && stx.Ino != 0)
+            owners.Add(stx.Ino, processIndex);
+        counts.Increment(kind);
+    }
+
     private static FdKind StatKind(SafeFd fdDir, ReadOnlySpan<byte> nameZ, int processIndex, List<DeviceHold>? devices,
         Dictionary<FilesystemId, int>? filesystems)
     {
@@ -68,6 +117,11 @@ public sealed class FdWalker
         int errno = Libc.Statx(fdDir, nameZ, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE, out StatxBuffer stx);
         if (errno != 0)
             return FdKind.Other;
+        return KindOf(stx, processIndex, devices, filesystems);
+    }
+
+    private static FdKind KindOf(in StatxBuffer stx, int processIndex, List<DeviceHold>? devices, Dictionary<FilesystemId, int>? filesystems)
+    {
         if (filesystems is not null)
         {
             // fuser -m: which filesystem the open file lives on (stx_dev is filled whatever the mask).

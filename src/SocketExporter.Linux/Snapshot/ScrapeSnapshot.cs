@@ -43,6 +43,10 @@ public sealed class ScrapeSnapshot
     /// <summary>Processes whose files were present but malformed, or whose reads failed with an unexpected errno.</summary>
     public int FailedProcesses { get; init; }
 
+    /// <summary>Descriptors whose /proc/[pid]/fd link could not be read (a path longer than PATH_MAX…): each was still
+    /// counted by the kind statx found, and the rest of its process's table was read.</summary>
+    public ProcFs.FdReadProblems UnreadableDescriptors { get; init; }
+
     /// <summary>Processes not read because the scrape deadline passed during the walk: attribution is then partial.</summary>
     public int SkippedProcesses { get; init; }
 

@@ -83,6 +83,7 @@ public sealed class SnapshotBuilder : IDisposable
         int unreadable = 0, failed = 0;
         string? processError = null;
         var pids = new List<int>(_lastProcessCount + 16);
+        _fdWalker.TakeProblems();   // a build abandoned by cancellation left its counts behind
 
         int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
         if (errno != 0)
@@ -167,6 +168,7 @@ public sealed class SnapshotBuilder : IDisposable
             PathHolds = pathHolds,
             UnreadableProcesses = unreadable,
             FailedProcesses = failed,
+            UnreadableDescriptors = _fdWalker.TakeProblems(),
             SkippedProcesses = skipped,
             SocketReadSeconds = socketSeconds,
             ProcessReadSeconds = processSeconds,
@@ -185,12 +187,17 @@ public sealed class SnapshotBuilder : IDisposable
         if (stat.State == 'Z')
             return FdWalkStatus.Vanished;   // a zombie has no descriptors left
 
-        if (!_identities.TryGet(stat, out ProcessIdentity identity))
+        // Re-read every scrape (two small files): a cached identity must not outlive a setuid or a cgroup move.
+        uint uid = ReadEffectiveUid(procRoot, pid, path);
+        ReadOnlySpan<byte> cgroupText = ReadCgroupText(procRoot, pid, path);
+        if (!_identities.TryGet(stat, uid, cgroupText, out ProcessIdentity identity))
         {
-            uint uid = ReadEffectiveUid(procRoot, pid, path);
+            // Before the user lookup: it may read /etc/passwd through the same buffer cgroupText points into.
+            CgroupInfo cgroup = cgroupText.IsEmpty ? CgroupInfo.None : CgroupParser.Parse(System.Text.Encoding.UTF8.GetString(cgroupText));
+            byte[] cgroupCopy = cgroupText.ToArray();
             identity = new ProcessIdentity(pid, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), stat.Comm,
-                uid, uid == uint.MaxValue ? "" : _users.NameOf(uid), stat.StartTicks) { Cgroup = ReadCgroup(procRoot, pid, path) };
-            _identities.Add(identity);
+                uid, uid == uint.MaxValue ? "" : _users.NameOf(uid), stat.StartTicks) { Cgroup = cgroup };
+            _identities.Add(identity, cgroupCopy);
         }
 
         var entry = new ProcessEntry(identity);
@@ -261,10 +268,10 @@ public sealed class SnapshotBuilder : IDisposable
         return (watches, errors);
     }
 
-    private CgroupInfo ReadCgroup(SafeFd procRoot, int pid, Span<byte> path) =>
+    /// <summary>/proc/PID/cgroup, empty when unreadable; valid until the next read through <see cref="_files"/>.</summary>
+    private ReadOnlySpan<byte> ReadCgroupText(SafeFd procRoot, int pid, Span<byte> path) =>
         _files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/cgroup"u8)], out ReadOnlySpan<byte> text) == 0
-            ? CgroupParser.Parse(System.Text.Encoding.UTF8.GetString(text))
-            : CgroupInfo.None;
+            ? text : default;
 
     private uint ReadEffectiveUid(SafeFd procRoot, int pid, Span<byte> path)
     {

@@ -1,4 +1,5 @@
 using Prometheus;
+using SocketExporter.Linux.ProcFs;
 using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Collectors;
@@ -24,6 +25,14 @@ public static class ExporterHealth
         skipped.WithLabels("namespaces").Set(snapshot.SkippedNamespaces);
         metrics.CreateGauge("socket_exporter_failed_processes",
             "Processes whose /proc files were malformed or failed to read with an unexpected error in this scrape.").Set(snapshot.FailedProcesses);
+
+        Gauge descriptors = metrics.CreateGauge("socket_exporter_unreadable_descriptors",
+            "Descriptors whose /proc/PID/fd link could not be read in this scrape, by reason: name_too_long (the open file's " +
+            "path is longer than PATH_MAX), truncated (the link filled the read buffer), error (another errno). Each is still " +
+            "counted in socket_process_fds by the kind statx found (a socket by its inode), and the rest of its process is read.",
+            ["reason"]);
+        foreach (FdReadProblem reason in Enum.GetValues<FdReadProblem>())
+            descriptors.WithLabels(FdReadProblems.LabelValue(reason)).Set(snapshot.UnreadableDescriptors[reason]);
 
         Gauge unattributed = metrics.CreateGauge("socket_exporter_unattributed_sockets",
             "Sockets with an inode (held by some descriptor) that no visible process holds — hidden processes, or sockets " +

@@ -58,6 +58,15 @@ public sealed class ReadProblemLog(ILogger logger)
         }
     }
 
+    // Reasons only, no counts: the line is logged when the set of reasons changes, not whenever a count moves.
+    private static string? DescriptorProblem(Linux.ProcFs.FdReadProblems problems)
+    {
+        var reasons = Enum.GetValues<Linux.ProcFs.FdReadProblem>().Where(r => problems[r] > 0)
+            .Select(Linux.ProcFs.FdReadProblems.LabelValue).ToList();
+        return reasons.Count == 0 ? null
+            : $"readlink failed ({string.Join(", ", reasons)}); classified with statx instead (socket_exporter_unreadable_descriptors)";
+    }
+
     private const string SetnsDeniedKey = "sock_diag in other network namespaces (they are read from /proc/PID/net)";
     private const string SetnsDeniedReason = "setns: EPERM: the exporter lacks CAP_SYS_ADMIN (retried every 5 minutes)";
 
@@ -70,6 +79,8 @@ public sealed class ReadProblemLog(ILogger logger)
         var problems = new Dictionary<string, string>(StringComparer.Ordinal);
         if (snapshot.ProcessError is not null)
             problems["processes"] = snapshot.ProcessError;
+        if (DescriptorProblem(snapshot.UnreadableDescriptors) is { } descriptors)
+            problems["descriptor links"] = descriptors;
         var reasons = new List<string>();
         var tablesByReason = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         // setns refused for want of CAP_SYS_ADMIN (the DaemonSet's default) is one reason for all namespaces: one entry,

@@ -31,6 +31,14 @@ public sealed class CgroupParserTests
     // systemd units: the deepest .service
     [InlineData("0::/system.slice/ssh.service\n", "", "", "ssh.service")]
     [InlineData("0::/user.slice/user-0.slice/user@0.service/app.slice/app-dbus.service\n", "", "", "app-dbus.service")]
+    // cgroup v1 whose hierarchies disagree (this CI machine's own shape): the memory path is longer than
+    // name=systemd's, yet the unit is systemd's; a container id is taken from whichever hierarchy names it.
+    [InlineData("9:name=systemd:/system.slice/ssh.service\n4:memory:/process_api/46b8c02ebdff3d4539e1e7c9f8d0240e\n1:cpu:/\n0::/\n",
+        "", "", "ssh.service")]
+    [InlineData("9:name=systemd:/system.slice/cron.service\n8:pids:/\n4:memory:/docker/{ID}\n0::/\n", "docker://{ID}", "", "cron.service")]
+    [InlineData("9:name=systemd:/\n4:memory:/system.slice/not-systemds-view.service/deeper\n", "", "", "")]
+    // v1 without name=systemd (a container that mounts only controllers): any hierarchy's unit
+    [InlineData("4:memory:/system.slice/app.service\n3:cpu:/\n", "", "", "app.service")]
     public void Parse_RealPathShapes_FindContainerPodAndUnit(string text, string container, string pod, string unit)
     {
         string Fill(string s) => s.Replace("{ID}", Id).Replace("{UID}", Uid).Replace("{U_}", UidUnderscores);

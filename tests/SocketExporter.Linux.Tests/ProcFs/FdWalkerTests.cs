@@ -117,6 +117,28 @@ public sealed class FdWalkerTests
     }
 
     [Fact, Trait("Category", "Integration")]
+    public void Walk_OwnProcessWithTruncatingBuffer_EveryLinkIsTruncatedYetSocketsAreStillAttributed()
+    {
+        // An 8-byte buffer cuts every "socket:[N]", "pipe:[N]" and path: each is reported truncated (never parsed
+        // as a short target), and statx on the link still finds each socket's inode and each descriptor's kind.
+        using var trio = new OwnTcpTrio(IPAddress.Loopback);
+        using SafeFd proc = OpenDirectory("/proc");
+        var owners = new SocketOwnerIndex();
+        var counts = new FdKindCounts();
+        var walker = new FdWalker(targetBufferSize: 8);
+
+        FdWalkStatus status = walker.Walk(proc, Environment.ProcessId, 5, owners, ref counts, null, statPaths: false);
+
+        Assert.Equal(FdWalkStatus.Read, status);
+        FdReadProblems problems = walker.TakeProblems();
+        Assert.True(problems.Truncated >= 3, $"truncated: {problems.Truncated}");
+        Assert.Equal((0, 0), (problems.NameTooLong, problems.Failed));
+        Assert.All(trio.Inodes, inode => Assert.Equal([5], Owners(owners, inode)));
+        Assert.True(counts[FdKind.Socket] >= 3, $"sockets: {counts[FdKind.Socket]}");
+        Assert.Equal(0, walker.TakeProblems().Truncated);   // taking resets
+    }
+
+    [Fact, Trait("Category", "Integration")]
     public void Walk_NonexistentPid_IsVanished()
     {
         using SafeFd proc = OpenDirectory("/proc");
