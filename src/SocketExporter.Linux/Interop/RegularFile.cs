@@ -59,6 +59,15 @@ public static class RegularFile
         }
     }
 
+    /// <summary>Reads a whole UTF-8 text file (a leading byte order mark dropped), for configuration files.</summary>
+    public static int TryReadText(string path, int maxBytes, out string text, out FileVersion version)
+    {
+        int errno = TryReadAll(path, maxBytes, out byte[] content, out version);
+        ReadOnlySpan<byte> bytes = content;
+        text = System.Text.Encoding.UTF8.GetString(bytes.StartsWith("\uFEFF"u8) ? bytes[3..] : bytes);
+        return errno;
+    }
+
     /// <summary>Reads a whole file named by a string path (configuration files, not hot paths).</summary>
     public static int TryReadAll(string path, int maxBytes, out byte[] content, out FileVersion version)
     {
