@@ -59,14 +59,12 @@ public static class Program
         {
             app.Start();
         }
-        catch (IOException e)   // Kestrel reports a taken or forbidden address this way
+        // Kestrel reports a taken address as an IOException, an address this host does not have (8.8.8.8, a
+        // link-local address on another interface) as the bare SocketException; a certificate can break between
+        // loading the config and listening. Each is one line, not a stack trace (issue 17).
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or WebConfigException)
         {
-            log.LogError("cannot listen: {Error}", e.Message);
-            return 1;
-        }
-        catch (WebConfigException e)   // a certificate that broke between loading the config and listening
-        {
-            log.LogError("cannot listen: {Error}", e.Message);
+            log.LogError("cannot listen on {Addresses}: {Error}", string.Join(", ", options.ListenAddresses), e.Message);
             return 1;
         }
         log.LogInformation("listening on {Addresses}, procfs {Procfs}", string.Join(", ", options.ListenAddresses), options.ProcfsPath);

@@ -7,10 +7,10 @@ internal static class Constants
 {
     // asm-generic/errno-base.h, errno.h
     internal const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EACCES = 13, ENOTDIR = 20,
-        EINVAL = 22, EAGAIN = 11, EPROTONOSUPPORT = 93, EAFNOSUPPORT = 97;
+        EINVAL = 22, EFBIG = 27, EAGAIN = 11, EPROTONOSUPPORT = 93, EAFNOSUPPORT = 97;
 
     // asm-generic/fcntl.h. O_DIRECTORY differs per architecture: arm64 uses 0x4000, x86_64 0x10000.
-    internal const int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+    internal const int O_RDONLY = 0, O_NOCTTY = 0x100, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     internal static readonly int O_DIRECTORY =
         RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
 

@@ -13,7 +13,10 @@ public readonly record struct FileVersion(uint DeviceMajor, uint DeviceMinor, ul
         const uint mask = Constants.STATX_TYPE | Constants.STATX_INO | Constants.STATX_SIZE | Constants.STATX_CTIME | Constants.STATX_MTIME;
         if (Libc.StatxFollow(PathBytes.ToNulTerminated(Path.GetFullPath(path)), out StatxBuffer stx, mask) != 0)
             return default;
-        return new FileVersion(stx.DevMajor, stx.DevMinor, stx.Ino, stx.Size,
-            stx.CtimeSeconds, stx.CtimeNanoseconds, stx.MtimeSeconds, stx.MtimeNanoseconds);
+        return From(stx);
     }
+
+    internal static FileVersion From(in StatxBuffer stx) =>
+        new(stx.DevMajor, stx.DevMinor, stx.Ino, stx.Size,
+            stx.CtimeSeconds, stx.CtimeNanoseconds, stx.MtimeSeconds, stx.MtimeNanoseconds);
 }

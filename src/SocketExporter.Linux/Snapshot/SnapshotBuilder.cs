@@ -245,7 +245,7 @@ public sealed class SnapshotBuilder : IDisposable
                     holds.Add(new PathHold(index, w, access, 1));
         }
         _mapFilesystems.Clear();
-        if (_files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/maps"u8)], out ReadOnlySpan<byte> maps) == 0)
+        if (_files.TryRead(procRoot, path[..PathBytes.WritePidPath(path, pid, "/maps"u8)], out ReadOnlySpan<byte> maps, ProcFileReader.TableLimit) == 0)
             ProcMapsParser.CountMappings(maps, _mapFilesystems);
         for (int w = 0; w < watches.Count; w++)
             if (_mapFilesystems.TryGetValue(watches[w].Filesystem, out int n))

@@ -107,7 +107,7 @@ public sealed class SocketTableReader
         if (directory is null)
             return new(protocol, family, SocketSource.None, 0, netlinkBad, netlinkError, "no process in this namespace to read /proc/[pid]/net from");
         string path = Path.Combine(directory, file);
-        int errno = _files.TryRead(null, path, out ReadOnlySpan<byte> text);
+        int errno = _files.TryRead(null, path, out ReadOnlySpan<byte> text, ProcFileReader.TableLimit);
         if (errno != 0)
             return new(protocol, family, SocketSource.None, 0, netlinkBad, netlinkError, $"{path}: {Errno.Describe(errno)}");
         ProcNetTableResult result = parse(text, sink);

@@ -120,10 +120,7 @@ public static class CommandLine
                 case "version": options = options with { ShowVersion = true }; break;
                 case "web.listen-address": listen.Add(ParseListenAddress(Value())); break;
                 case "web.telemetry-path":
-                    string path = Value();
-                    if (!path.StartsWith('/') || path == "/" || path.StartsWith("/-/", StringComparison.Ordinal))
-                        throw new UsageException($"--web.telemetry-path must start with / and must not be / or /-/…: '{path}'");
-                    options = options with { TelemetryPath = path };
+                    options = options with { TelemetryPath = TelemetryPath(Value()) };
                     break;
                 case "web.config.file":
                     string webConfig = Value();
@@ -271,6 +268,36 @@ public static class CommandLine
     internal static readonly string[] KnownStates =
         ["established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait", "close", "close_wait", "last_ack", "closing"];
 
+    /// <summary>
+    /// A literal URL path for the metrics endpoint. Checked here because the router would otherwise throw at start-up
+    /// (a '?' made an unhandled RoutePatternException, issue 17), and a path with a query, a fragment, a route
+    /// parameter or a blank could never be scraped as written.
+    /// </summary>
+    private static string TelemetryPath(string path)
+    {
+        if (!path.StartsWith('/') || path == "/" || path.StartsWith("/-/", StringComparison.Ordinal))
+            throw new UsageException($"--web.telemetry-path must start with / and must not be / or /-/…: '{path}'");
+        int bad = path.AsSpan().IndexOfAny(TelemetryPathForbidden);
+        if (bad < 0)
+            bad = path.AsSpan().IndexOfAnyInRange('\0', ' ');
+        if (bad < 0)
+            bad = path.AsSpan().IndexOfAnyInRange('\u007F', '\u009F');
+        if (bad >= 0)
+            throw new UsageException($"--web.telemetry-path must be a plain path, without '?', '#', '{{', '}}', '%', '\\', blanks or " +
+                $"control characters: '{path}' has U+{(int)path[bad]:X4} at {bad}");
+        try
+        {
+            Microsoft.AspNetCore.Routing.Patterns.RoutePatternFactory.Parse(path);
+        }
+        catch (Microsoft.AspNetCore.Routing.Patterns.RoutePatternException e)
+        {
+            throw new UsageException($"--web.telemetry-path '{path}' is not a usable path: {e.Message}");
+        }
+        return path;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> TelemetryPathForbidden = System.Buffers.SearchValues.Create("?#{}%\\");
+
     /// <summary>Regexes are anchored at both ends, as Prometheus anchors its label matchers and relabelling.</summary>
     private static Regex AnchoredRegex(string flag, string pattern)
     {
@@ -303,6 +330,9 @@ public static class CommandLine
             address = IPAddress.Loopback;
         else if (!IPAddress.TryParse(host, out address!))
             throw new UsageException($"--web.listen-address '{text}': '{host}' is not an IP address (names other than localhost are not resolved)");
+        else if (host.Contains('%') && address.ScopeId == 0)
+            // .NET resolves "%eth0" to the interface index; an unknown name left scope 0 and a bind error far from here.
+            throw new UsageException($"--web.listen-address '{text}': no network interface '{host[(host.IndexOf('%') + 1)..]}' for the scoped address");
         return new IPEndPoint(address, port);
     }
 }

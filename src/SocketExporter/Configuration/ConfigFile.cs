@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using SocketExporter.Collectors;
+using SocketExporter.Linux.Interop;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -23,21 +24,28 @@ namespace SocketExporter.Configuration;
 /// </example>
 public static class ConfigFile
 {
+    /// <summary>A config of filters and limits is a few kilobytes; this only stops a wrong path from being read whole.</summary>
+    public const int MaximumBytes = 1024 * 1024;
+
     public static ExporterOptions Apply(string path, ExporterOptions options)
     {
+        if (path.Length == 0)
+            throw new UsageException("--config.file must not be empty");
+        // A regular file only, opened without blocking and read up to the cap: a FIFO hung start-up, /dev/zero
+        // exhausted memory (issue 17).
+        int errno = RegularFile.TryReadText(path, MaximumBytes, out string text, out _);
+        if (errno != 0)
+            throw new UsageException($"--config.file {path}: " + (errno == Errno.EFBIG
+                ? $"larger than {MaximumBytes / 1024} KiB; not a configuration file" : Errno.Describe(errno)));
         YamlMappingNode root;
         try
         {
-            using var reader = new StreamReader(path);
-            var stream = new YamlStream();
-            stream.Load(reader);
+            YamlStream stream = DepthLimitedParser.Load(text);
             if (stream.Documents.Count == 0)
                 return options;
             root = stream.Documents[0].RootNode as YamlMappingNode
                 ?? throw Error(path, stream.Documents[0].RootNode, "the top level must be a mapping");
         }
-        catch (IOException e) { throw new UsageException($"{path}: {e.Message}"); }
-        catch (UnauthorizedAccessException e) { throw new UsageException($"{path}: {e.Message}"); }
         catch (YamlException e) { throw new UsageException($"{path}:{e.Start.Line}: {e.Message}"); }
 
         foreach ((YamlNode keyNode, YamlNode value) in root.Children)

@@ -35,10 +35,10 @@ public static class WebConfigParser
     public static WebConfig Parse(string text, string filePath)
     {
         var file = new SourceFile(filePath);
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = Configuration.DepthLimitedParser.Load(text);   // a deep file would overflow the stack
         }
         catch (YamlException e)   // syntax errors and duplicate keys
         {

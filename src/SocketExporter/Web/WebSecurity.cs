@@ -21,16 +21,7 @@ public static class WebSecurity
     /// <exception cref="WebConfigException">Naming the file, line and key of the first problem.</exception>
     public static WebConfig Load(string path)
     {
-        string text;
-        FileVersion version = FileVersion.Of(path);
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new WebConfigException(path, 0, "", "cannot read: " + e.Message, e);
-        }
+        string text = ConfigFiles.ReadConfig(path, out FileVersion version);
         WebConfig config = WebConfigParser.Parse(text, path) with { Version = version };
         if (config.Tls is { } tls)
         {

@@ -91,6 +91,50 @@ public sealed class SnapshotBuilderTests
         }
     }
 
+    // Issue 17: a process whose stat was a FIFO hung every scrape for good; one reading like /dev/zero overflowed the
+    // read buffer and failed the whole snapshot. Each is one failed process now, and the others are read.
+    [Fact]
+    public void Build_ProcessStatIsFifoOrDevZero_CountsThemFailed_ReadsTheOthers_DoesNotHang()
+    {
+        string root = Directory.CreateTempSubdirectory("proc-root-bad-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "net"));
+            foreach (string file in new[] { "tcp", "tcp6", "udp", "udp6", "unix" })
+                File.Copy(Fixture.Path($"proc/net/{file}"), Path.Combine(root, "net", file));
+            foreach (string pid in new[] { "100", "101", "102", "103" })
+            {
+                Directory.CreateDirectory(Path.Combine(root, pid, "fd"));
+                foreach (string file in new[] { "stat", "status", "limits" })
+                    File.Copy(Fixture.Path($"proc/4242/{file}"), Path.Combine(root, pid, file));
+            }
+            File.Delete(Path.Combine(root, "101", "stat"));
+            ProcFs.ProcFileReaderTests.MakeFifo(Path.Combine(root, "101", "stat"));
+            File.Delete(Path.Combine(root, "102", "stat"));
+            File.CreateSymbolicLink(Path.Combine(root, "102", "stat"), "/dev/zero");
+            File.Delete(Path.Combine(root, "103", "limits"));   // a FIFO where an optional file is: that value is missing
+            ProcFs.ProcFileReaderTests.MakeFifo(Path.Combine(root, "103", "limits"));
+            var builder = new SnapshotBuilder(new SnapshotOptions { ProcfsPath = root, ProcNetOnly = true });
+
+            ScrapeSnapshot? snapshot = null;
+            var thread = new Thread(() => snapshot = builder.Build(CancellationToken.None)) { IsBackground = true };
+            thread.Start();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(30)), "the snapshot was not built within 30 s");
+
+            Assert.NotNull(snapshot);
+            Assert.Null(snapshot.ProcessError);
+            Assert.Equal(2, snapshot.FailedProcesses);   // 101 and 102
+            Assert.Equal([100, 103], snapshot.Processes.Select(p => p.Pid).Order());
+            Assert.Equal((long?)1024, Assert.Single(snapshot.Processes, p => p.Pid == 100).FdLimit);
+            Assert.Null(Assert.Single(snapshot.Processes, p => p.Pid == 103).FdLimit);
+            Assert.Equal(9, InetTables(snapshot)[0].Sockets);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Fact, Trait("Category", "Integration")]
     public void Build_DefaultAndProcNetOnly_BothSeeThisProcessListenerWithTheSameInode()
     {

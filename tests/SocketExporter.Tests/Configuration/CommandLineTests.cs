@@ -18,6 +18,13 @@ public sealed class CommandLineTests
     [InlineData("--web.listen-address=example.com:80", "is not an IP address")]
     [InlineData("--web.telemetry-path=metrics", "must start with /")]
     [InlineData("--web.telemetry-path=/", "must not be /")]
+    [InlineData("--web.telemetry-path=/m?x=1", "'/m?x=1' has U+003F at 2")]   // issue 17: was an unhandled RoutePatternException
+    [InlineData("--web.telemetry-path=/m#x", "must be a plain path")]
+    [InlineData("--web.telemetry-path=/m x", "must be a plain path")]
+    [InlineData("--web.telemetry-path=/m\tx", "must be a plain path")]
+    [InlineData("--web.telemetry-path=/{anything}", "must be a plain path")]
+    [InlineData("--config.file=", "--config.file must not be empty")]   // issue 17: was an unhandled ArgumentException
+    [InlineData("--web.listen-address=[fe80::1%nosuch0]:9966", "no network interface 'nosuch0'")]
     [InlineData("--path.procfs=", "must not be empty")]
     [InlineData("--socket.source=magic", "--socket.source must be auto or procfs")]
     [InlineData("--log.level=loud", "--log.level must be one of")]
