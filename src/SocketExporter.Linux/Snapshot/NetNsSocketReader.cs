@@ -147,9 +147,13 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 continue;
             }
             List<SocketTableStatus> tables;
+            IReadOnlyDictionary<uint, string>? interfaces;
             using (job.Client)
+            {
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
                     job.InetFromProcNet);
+                interfaces = job.Client?.ReadInterfaceNames(job.Sockets);   // ifindexes name devices of this namespace only
+            }
             ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out string? dropsError);
             if (job.NsLink is not null && (drops is not null || tables.Any(t => t.Source == SocketSource.ProcNet))
                 && !StillIn(job.NsLink, job.Target.Inode))
@@ -180,6 +184,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 Sockets = job.Sockets,
                 UnixSockets = job.Unix,
                 SocketTables = tables,
+                InterfaceNames = interfaces ?? new Dictionary<uint, string>(),
                 ListenDrops = drops,
                 ListenDropsError = dropsError,
             };
