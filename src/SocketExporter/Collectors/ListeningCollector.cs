@@ -8,18 +8,20 @@ public sealed class ListeningCollector : ISnapshotCollector
     public string Name => "listening";
     public SnapshotParts Reads => SnapshotParts.Sockets | SnapshotParts.Processes;
 
-    private readonly record struct Key(SocketProtocol Protocol, SocketFamily Family, InetAddress Address, ushort Port, int Process);
+    private readonly record struct Key(SocketProtocol Protocol, SocketFamily Family, InetAddress Address, ushort Port, uint Interface, int Process);
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         SocketData.ThrowIfUnavailable(snapshot);
         BudgetedGauge listening = metrics.Gauge("socket_listening",
             "Listening TCP sockets, bound unconnected UDP sockets and listening unix sockets a process holds on an address:port " +
-            "(several with SO_REUSEPORT; unix: address is the path, port is empty), per network namespace (netns=\"host\" " +
+            "(several with SO_REUSEPORT; a socket bound to a device has it after '%' in address, as ss writes it: 0.0.0.0%lo; " +
+            "unix: address is the path, port is empty), per network namespace (netns=\"host\" " +
             "for the host's). pid and program are empty when no visible process holds the socket.",
             ["protocol", "family", "address", "port", "pid", "program", "netns"]);
 
-        var addresses = new Dictionary<(InetAddress, SocketFamily), string>();
+        BudgetedGauge unixListening = listening.ForUnixPaths();   // anyone can make unix listeners by the thousand
+        var addresses = new AddressLabels();
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             var counts = new Dictionary<Key, int>();
@@ -30,19 +32,19 @@ public sealed class ListeningCollector : ISnapshotCollector
                 bool held = false;
                 foreach (int process in snapshot.Owners.GetOwners(s.Inode))
                 {
-                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, process));
+                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, s.BoundInterface, process));
                     held = true;
                 }
                 if (!held)
-                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, -1));
+                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, s.BoundInterface, -1));
             }
             foreach ((Key key, int count) in counts)
             {
                 listening.Add(count, Labels.Protocol(key.Protocol), Labels.Family(key.Family),
-                    SocketData.AddressText(addresses, key.Address, key.Family), Labels.Port(key.Port),
+                    addresses.Of(ns, key.Address, key.Family, key.Interface), Labels.Port(key.Port),
                     Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process), ns.Label);
             }
-            WriteUnix(snapshot, ns, listening);
+            WriteUnix(snapshot, ns, unixListening);
         }
     }
 

@@ -23,7 +23,11 @@ public sealed class HolderProcess : IDisposable
     public static HolderProcess Start(string scenario, params string[] extraArgs) => StartWith([], scenario, extraArgs);
 
     /// <summary>Starts the holder behind a command that execs it, e.g. ["ip", "netns", "exec", NAME] (same pid).</summary>
-    public static HolderProcess StartWith(IReadOnlyList<string> prefix, string scenario, params string[] extraArgs)
+    public static HolderProcess StartWith(IReadOnlyList<string> prefix, string scenario, params string[] extraArgs) =>
+        StartScript("socket_holder.py", prefix, scenario, extraArgs);
+
+    /// <summary>Starts another helper of Helpers/ that follows the same protocol (one JSON line, then hold until stdin closes).</summary>
+    public static HolderProcess StartScript(string script, IReadOnlyList<string> prefix, string scenario, params string[] extraArgs)
     {
         var info = new ProcessStartInfo(prefix.Count > 0 ? prefix[0] : ToolRunner.Python)
         {
@@ -34,7 +38,7 @@ public sealed class HolderProcess : IDisposable
         };
         foreach (string p in prefix.Skip(1)) info.ArgumentList.Add(p);
         if (prefix.Count > 0) info.ArgumentList.Add(ToolRunner.Python);
-        info.ArgumentList.Add(RepoPaths.Helper("socket_holder.py"));
+        info.ArgumentList.Add(RepoPaths.Helper(script));
         info.ArgumentList.Add(scenario);
         foreach (string a in extraArgs) info.ArgumentList.Add(a);
         Process process = Process.Start(info) ?? throw new InvalidOperationException("python3 did not start");
@@ -47,7 +51,7 @@ public sealed class HolderProcess : IDisposable
             process.Kill(entireProcessTree: true);
             process.WaitForExit(TimeSpan.FromSeconds(5));   // lets the stderr reader reach the end
             lock (stderr)
-                throw new InvalidOperationException($"socket_holder.py {scenario} did not report ready; its stderr:\n{stderr}");
+                throw new InvalidOperationException($"{script} {scenario} did not report ready; its stderr:\n{stderr}");
         }
         return new HolderProcess(process, JsonDocument.Parse(line.Result).RootElement.Clone());
     }
