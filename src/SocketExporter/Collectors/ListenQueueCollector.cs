@@ -69,13 +69,13 @@ public sealed class ListenQueueCollector : ISnapshotCollector
 
             // AF_UNIX listeners: unix_diag's RQLEN gives pending connections and backlog (absent from /proc/net/unix).
             var unixQueues = new Dictionary<(string Name, string Program), (long Length, long Limit)>();
-            foreach (UnixSocketEntry s in ns.UnixSockets)
+            foreach (UnixSocketEntry s in UnixListenerOrder.FewestPerUidFirst(snapshot, ns))   // named listeners only
             {
-                if (!s.IsListening || s.Name is null || !s.QueuesKnown)
+                if (!s.QueuesKnown)
                     continue;
                 string program = holders.ProgramLabel(snapshot, s.Inode);
-                unixQueues.TryGetValue((s.Name, program), out var q);
-                unixQueues[(s.Name, program)] = (q.Length + s.ReceiveQueue, q.Limit + s.SendQueue);
+                unixQueues.TryGetValue((s.Name!, program), out var q);
+                unixQueues[(s.Name!, program)] = (q.Length + s.ReceiveQueue, q.Limit + s.SendQueue);
             }
             foreach (((string name, string program), var q) in unixQueues)
             {

@@ -52,20 +52,18 @@ public sealed class ListeningCollector : ISnapshotCollector
     private static void WriteUnix(ScrapeSnapshot snapshot, NetNsSnapshot ns, BudgetedGauge listening)
     {
         var counts = new Dictionary<(string Name, int Process), int>();
-        foreach (UnixSocketEntry s in ns.UnixSockets)
+        foreach (UnixSocketEntry s in UnixListenerOrder.FewestPerUidFirst(snapshot, ns))   // named listeners only
         {
-            if (!s.IsListening || s.Name is null)
-                continue;
             bool held = false;
             foreach (int process in snapshot.Owners.GetOwners(s.Inode))
             {
-                counts[(s.Name, process)] = counts.GetValueOrDefault((s.Name, process)) + 1;
+                counts[(s.Name!, process)] = counts.GetValueOrDefault((s.Name!, process)) + 1;
                 held = true;
             }
             if (!held)
-                counts[(s.Name, -1)] = counts.GetValueOrDefault((s.Name, -1)) + 1;
+                counts[(s.Name!, -1)] = counts.GetValueOrDefault((s.Name!, -1)) + 1;
         }
-        foreach (((string name, int process), int count) in counts)
+        foreach (((string name, int process), int count) in counts)   // insertion order: the fair order above
             listening.Add(count, "unix", "unix", name, "", Labels.Pid(snapshot, process), Labels.Program(snapshot, process), ns.Label);
     }
 

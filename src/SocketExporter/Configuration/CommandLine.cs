@@ -46,8 +46,9 @@ public static class CommandLine
                                        Series per scrape past which the rest fold into "overflow" series
                                        (counted in socket_exporter_series_dropped).
           --metrics.max-unix-series={SeriesBudget.DefaultUnixPathLimit}
-                                       A separate limit for series named by a unix socket path (unix listeners,
-                                       their queues, unix connections), which any user can create by the thousand.
+                                       A separate limit, per metric, for series named by a unix socket path (unix
+                                       listeners, their queues, unix connections), which any user can create by
+                                       the thousand; past it, the uids with the most unix listeners fold first.
           --metrics.drop-pid           Leave the pid label out; series are summed per program.
           --collector.devices.include=".*"
                                        Regex of device paths to report in socket_device_fds.

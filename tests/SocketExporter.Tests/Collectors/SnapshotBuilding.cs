@@ -13,9 +13,12 @@ internal sealed class SnapshotBuilding
     private readonly SocketOwnerIndex _owners = new();
 
     /// <summary>Adds a process holding <paramref name="socketInodes"/> (one socket descriptor each); returns its index.</summary>
-    public int Process(int pid, string program, long? fdLimit = null, params ulong[] socketInodes)
+    public int Process(int pid, string program, long? fdLimit = null, params ulong[] socketInodes) =>
+        Process(pid, program, 0, fdLimit, socketInodes);
+
+    public int Process(int pid, string program, uint uid, long? fdLimit, params ulong[] socketInodes)
     {
-        var p = new ProcessEntry(new ProcessIdentity(pid, pid.ToString(), program, 0, "root", (ulong)pid)) { FdLimit = fdLimit };
+        var p = new ProcessEntry(new ProcessIdentity(pid, pid.ToString(), program, uid, uid.ToString(), (ulong)pid)) { FdLimit = fdLimit };
         p.Fds.Increment(FdKind.File);   // stdin: every process the tests build has at least one descriptor
         _processes.Add(p);
         foreach (ulong inode in socketInodes)

@@ -81,7 +81,8 @@ def unix_flood(count):
     return keep, out
 
 def tcp_pair():
-    """One listener (backlog 16) and one accepted connection to it, both ends held here."""
+    """One listener (backlog 16) and one accepted connection to it, both ends held here; and one abstract unix
+    listener (backlog 3), a service's socket among a flood."""
     keep, out = [], {"pid": os.getpid()}
     lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lst.bind(("127.0.0.1", 0))
@@ -90,6 +91,11 @@ def tcp_pair():
     out["port"] = lst.getsockname()[1]
     c = socket.create_connection(("127.0.0.1", out["port"])); keep.append(c)
     a, _ = lst.accept(); keep.append(a)
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    out["unix_name"] = "se-keep-%d" % os.getpid()
+    u.bind("\0" + out["unix_name"])
+    u.listen(3)
+    keep.append(u)
     return keep, out
 
 def fd_limits(name, *limits):

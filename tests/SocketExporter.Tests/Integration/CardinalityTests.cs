@@ -52,9 +52,10 @@ public sealed class CardinalityTests
             Assert.True(metrics.Samples.Count(s => PerNamespaceCounters.Contains(s.Name)) <= 2 * namespaces);
             int families = budgeted.Select(s => s.Name).Distinct().Count();
             int overflow = budgeted.Count(s => s.Labels.Count > 0 && s.Labels.Values.All(v => v == "overflow"));
-            int unix = budgeted.Count(s => s["netns"] != "overflow"
-                && (s.Name == "socket_unix_connections" || (s.Name.StartsWith("socket_listen") && s["family"] == "unix")));
-            Assert.True(unix <= UnixLimit, $"{unix} unix path series over the limit of {UnixLimit}");
+            var unixByMetric = budgeted.Where(s => s["netns"] != "overflow"
+                && (s.Name == "socket_unix_connections" || (s.Name.StartsWith("socket_listen") && s["family"] == "unix"))).GroupBy(s => s.Name).ToList();
+            Assert.All(unixByMetric, g => Assert.True(g.Count() <= UnixLimit, $"{g.Count()} unix path series of {g.Key} over the limit of {UnixLimit}"));
+            int unix = unixByMetric.Sum(g => g.Count());
             Assert.True(budgeted.Count - overflow - unix <= Limit, $"{budgeted.Count - overflow - unix} series over the limit of {Limit}");
             Assert.True(overflow <= families);
             double dropped = Assert.Single(metrics.Named("socket_exporter_series_dropped")).Value;
