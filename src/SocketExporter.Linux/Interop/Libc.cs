@@ -182,4 +182,34 @@ internal static unsafe partial class Libc
             return StatxRaw(dirFd, p, flags, mask, r) < 0 ? Marshal.GetLastPInvokeError() : 0;
         }
     }
+
+    // include/uapi/linux/sockios.h: SIOCGIFNAME maps ifr_ifindex to ifr_name. struct ifreq (linux/if.h) is
+    // char ifr_name[IFNAMSIZ = 16] followed by a union (int ifr_ifindex at its start) of 24 bytes on 64-bit.
+    private const nuint SIOCGIFNAME = 0x8910;
+    private const int IFNAMSIZ = 16, IfreqLength = 40;
+
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoctlRaw(SafeFd fd, nuint request, void* argument);
+
+    /// <summary>The name of interface <paramref name="ifindex"/> in the network namespace of <paramref name="socketFd"/>'s
+    /// socket (the kernel resolves it in sock_net(sk), not in the calling thread's namespace). ENODEV when no such
+    /// interface exists.</summary>
+    internal static int InterfaceName(SafeFd socketFd, int ifindex, out string name)
+    {
+        byte* ifreq = stackalloc byte[IfreqLength];
+        new Span<byte>(ifreq, IfreqLength).Clear();
+        *(int*)(ifreq + IFNAMSIZ) = ifindex;
+        int result;
+        do { result = IoctlRaw(socketFd, SIOCGIFNAME, ifreq); }
+        while (result < 0 && Marshal.GetLastPInvokeError() == Constants.EINTR);
+        if (result < 0)
+        {
+            name = "";
+            return Marshal.GetLastPInvokeError();
+        }
+        var bytes = new ReadOnlySpan<byte>(ifreq, IFNAMSIZ);
+        int end = bytes.IndexOf((byte)0);
+        name = System.Text.Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+        return 0;
+    }
 }

@@ -10,6 +10,9 @@ public sealed class InetDiagDecoder : IDiagDecoder<SocketEntry>
     // struct inet_diag_msg offsets: family 0, state 1, timer 2, retrans 3, inet_diag_sockid 4..52
     // (sport 4 and dport 6 big-endian, src 8..24, dst 24..40, if 40, cookie 44), expires 52,
     // rqueue 56, wqueue 60, uid 64, inode 68. Attributes (rtattr) may follow; none are requested.
+    // idiag_if (host order) is sk_bound_dev_if (inet_diag_msg_common_fill): the device of SO_BINDTODEVICE or of a
+    // link-local address's scope; without it, listeners on one address:port bound to different devices would merge.
+    private const int InterfaceOffset = 40;
     public static bool TryDecode(ReadOnlySpan<byte> payload, SocketProtocol protocol, out SocketEntry entry)
     {
         entry = default;
@@ -33,7 +36,8 @@ public sealed class InetDiagDecoder : IDiagDecoder<SocketEntry>
             ReceiveQueue: MemoryMarshal.Read<uint>(payload[56..]),
             SendQueue: MemoryMarshal.Read<uint>(payload[60..]),
             Uid: MemoryMarshal.Read<uint>(payload[64..]),
-            Inode: MemoryMarshal.Read<uint>(payload[68..]));
+            Inode: MemoryMarshal.Read<uint>(payload[68..]),
+            BoundInterface: MemoryMarshal.Read<uint>(payload[InterfaceOffset..]));
         return true;
     }
 }

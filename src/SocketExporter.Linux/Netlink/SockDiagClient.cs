@@ -13,7 +13,7 @@ public readonly record struct DumpResult(int Sockets, int BadMessages, string? E
 /// A NETLINK_SOCK_DIAG socket (created through libc: System.Net.Sockets rejects AF_NETLINK). One instance per
 /// scrape and namespace; dispose it promptly, since a netlink socket keeps its network namespace alive.
 /// </summary>
-public sealed class SockDiagClient : IDisposable
+public sealed partial class SockDiagClient : IDisposable
 {
     // Kernel dump chunks are at most ~32 KiB; 64 KiB leaves room, and MSG_TRUNC detects anything larger.
     private const int ReceiveBufferLength = 64 * 1024;

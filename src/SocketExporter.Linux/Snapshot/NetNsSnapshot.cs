@@ -53,6 +53,14 @@ public sealed class NetNsSnapshot
     /// <summary>Why <see cref="RawSockets"/> is incomplete or empty for want of reading, when it is.</summary>
     public string? RawSocketsError { get; init; }
 
+    /// <summary>Names of the interfaces this namespace's sockets are bound to, by ifindex (read in the namespace).</summary>
+    public IReadOnlyDictionary<uint, string> InterfaceNames { get; init; } = new Dictionary<uint, string>();
+
+    /// <summary>The name `ss` prints after '%' for a socket bound to interface <paramref name="ifindex"/>: its name,
+    /// or "if" + index when it has none (deleted since the bind), as iproute2's ll_index_to_name does.</summary>
+    public string InterfaceName(uint ifindex) =>
+        InterfaceNames.TryGetValue(ifindex, out string? name) ? name : "if" + ifindex.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     public static string MethodLabel(NetNsMethod method) => method switch
     {
         NetNsMethod.Netlink => "netlink",

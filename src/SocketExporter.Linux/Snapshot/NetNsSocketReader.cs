@@ -147,13 +147,18 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 continue;
             }
             List<SocketTableStatus> tables;
-            using (job.Client)
-                tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
-                    job.InetFromProcNet);
-            ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out string? dropsError);
+            IReadOnlyDictionary<uint, string>? interfaces;
             var raw = new List<RawSocketEntry>();
             string? rawError = job.ProcNet is null ? "no process in this namespace to read /proc/[pid]/net from"
                 : RawSocketReader.Read(lane.Files, job.ProcNet, raw);
+            using (job.Client)
+            {
+                tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
+                    job.InetFromProcNet);
+                // ifindexes name devices of this namespace only: bound listeners' and packet sockets' interfaces.
+                interfaces = job.Client?.ReadInterfaceNames(job.Sockets, raw);
+            }
+            ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out string? dropsError);
             if (job.NsLink is not null && (drops is not null || raw.Count > 0 || tables.Any(t => t.Source == SocketSource.ProcNet))
                 && !StillIn(job.NsLink, job.Target.Inode))
             {
@@ -185,6 +190,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 Sockets = job.Sockets,
                 UnixSockets = job.Unix,
                 SocketTables = tables,
+                InterfaceNames = interfaces ?? new Dictionary<uint, string>(),
                 ListenDrops = drops,
                 ListenDropsError = dropsError,
                 RawSockets = raw,

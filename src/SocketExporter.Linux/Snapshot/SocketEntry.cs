@@ -4,6 +4,8 @@ namespace SocketExporter.Linux.Snapshot;
 /// One TCP or UDP socket as the kernel reported it. Queues keep the kernel's meaning: for a TCP listener
 /// <see cref="ReceiveQueue"/> is the accept queue length and <see cref="SendQueue"/> the backlog; otherwise
 /// unread and unsent/unacknowledged bytes. <see cref="Inode"/> 0 means no descriptor refers to the socket.
+/// <see cref="BoundInterface"/> is the ifindex the socket is bound to (SO_BINDTODEVICE, or the scope of a
+/// link-local bind: the kernel's sk_bound_dev_if), 0 for none or when the source does not say (/proc/net text).
 /// </summary>
 public readonly record struct SocketEntry(
     SocketProtocol Protocol,
@@ -16,7 +18,8 @@ public readonly record struct SocketEntry(
     uint ReceiveQueue,
     uint SendQueue,
     uint Uid,
-    ulong Inode)
+    ulong Inode,
+    uint BoundInterface = 0)
 {
     /// <summary>A TCP listener, or a bound UDP socket that is not connected (ss: UNCONN).</summary>
     public bool IsListening => Protocol == SocketProtocol.Tcp

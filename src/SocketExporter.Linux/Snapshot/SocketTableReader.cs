@@ -81,9 +81,10 @@ public sealed class SocketTableReader
     }
 
     private readonly List<SocketEntry> _listeners = [];
-    private readonly Dictionary<ulong, uint> _backlogs = [];
+    private readonly Dictionary<ulong, (uint Backlog, uint Interface)> _backlogs = [];
 
-    // A LISTEN-only dump walks only the listening hash: cheap. Its backlogs fill in what /proc/net lacks.
+    // A LISTEN-only dump walks only the listening hash: cheap. Its backlogs and bound devices fill in what /proc/net
+    // lacks (without the device, listeners on one address:port bound to different devices would look the same).
     private SocketTableStatus AddBacklogs(SockDiagClient client, SocketFamily family, List<SocketEntry> sink, int start, SocketTableStatus status)
     {
         _listeners.Clear();
@@ -92,10 +93,10 @@ public sealed class SocketTableReader
             return status with { NetlinkError = dump.Error };
         _backlogs.Clear();
         foreach (SocketEntry l in _listeners)
-            _backlogs[l.Inode] = l.SendQueue;
+            _backlogs[l.Inode] = (l.SendQueue, l.BoundInterface);
         for (int i = start; i < sink.Count; i++)
-            if (sink[i].State == SocketState.Listen && _backlogs.TryGetValue(sink[i].Inode, out uint backlog))
-                sink[i] = sink[i] with { SendQueue = backlog };
+            if (sink[i].State == SocketState.Listen && _backlogs.TryGetValue(sink[i].Inode, out var fromDump))
+                sink[i] = sink[i] with { SendQueue = fromDump.Backlog, BoundInterface = fromDump.Interface };
         return status with { BacklogKnown = true };
     }
 

@@ -91,8 +91,14 @@ public static class ExporterHealth
         }
 
         metrics.CreateGauge("socket_exporter_series_dropped",
-            "Series left out of this scrape because the series limit (--metrics.max-series) was reached; their values are " +
-            "summed into one series per metric whose labels all read \"overflow\".").Set(budget.Dropped);
+            "Series left out of this scrape because a series limit (--metrics.max-series, --metrics.max-unix-series) was reached; " +
+            "their values are summed into one series per metric whose labels all read \"overflow\".").Set(budget.Dropped);
+        Gauge overflow = metrics.CreateGauge("socket_exporter_series_overflow",
+            "Series folded into the metric's \"overflow\" series in this scrape, by metric and by the limit that was reached " +
+            "(max_series: --metrics.max-series; max_unix_series: --metrics.max-unix-series, series named by a unix socket path).",
+            ["metric", "limit"]);
+        foreach (((string metric, SeriesPool pool), int count) in budget.Overflow)
+            overflow.WithLabels(metric, SeriesBudget.PoolLabel(pool)).Set(count);
 
         Gauge watch = metrics.CreateGauge("socket_exporter_watch_path_resolved",
             "1 when a --watch.path could be resolved to its filesystem this scrape, 0 when it is missing or unreadable.", ["path"]);

@@ -19,9 +19,12 @@ public sealed class FdsCollector : ISnapshotCollector
             "Open file descriptors of a process by kind (socket, file, pipe, anon_inode, char_device, block_device, directory, other). " +
             "Kinds with no descriptors are absent.",
             ["pid", "program", "kind"]);
+        // With --metrics.drop-pid a program's processes share one series: a sum of their limits means nothing, the
+        // smallest is the limit the first process to run out hits, so fds / limit stays an upper bound of the fullest.
         BudgetedGauge limit = metrics.Gauge("socket_process_fd_limit",
-            "Soft limit on open file descriptors (RLIMIT_NOFILE) of a process; +Inf when unlimited.",
-            ["pid", "program"]);
+            "Soft limit on open file descriptors (RLIMIT_NOFILE) of a process; +Inf when unlimited. " +
+            "Without the pid label (--metrics.drop-pid): the smallest limit among the program's processes.",
+            ["pid", "program"], SeriesAggregation.Min);
 
         foreach (ProcessEntry p in snapshot.Processes)
         {

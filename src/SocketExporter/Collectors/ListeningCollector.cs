@@ -8,18 +8,20 @@ public sealed class ListeningCollector : ISnapshotCollector
     public string Name => "listening";
     public SnapshotParts Reads => SnapshotParts.Sockets | SnapshotParts.Processes;
 
-    private readonly record struct Key(SocketProtocol Protocol, SocketFamily Family, InetAddress Address, ushort Port, int Process);
+    private readonly record struct Key(SocketProtocol Protocol, SocketFamily Family, InetAddress Address, ushort Port, uint Interface, int Process);
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         SocketData.ThrowIfUnavailable(snapshot);
         BudgetedGauge listening = metrics.Gauge("socket_listening",
             "Listening TCP sockets, bound unconnected UDP sockets and listening unix sockets a process holds on an address:port " +
-            "(several with SO_REUSEPORT; unix: address is the path, port is empty), per network namespace (netns=\"host\" " +
+            "(several with SO_REUSEPORT; a socket bound to a device has it after '%' in address, as ss writes it: 0.0.0.0%lo; " +
+            "unix: address is the path, port is empty), per network namespace (netns=\"host\" " +
             "for the host's). pid and program are empty when no visible process holds the socket.",
             ["protocol", "family", "address", "port", "pid", "program", "netns"]);
 
-        var addresses = new Dictionary<(InetAddress, SocketFamily), string>();
+        BudgetedGauge unixListening = listening.ForUnixPaths();   // anyone can make unix listeners by the thousand
+        var addresses = new AddressLabels();
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             var counts = new Dictionary<Key, int>();
@@ -30,19 +32,19 @@ public sealed class ListeningCollector : ISnapshotCollector
                 bool held = false;
                 foreach (int process in snapshot.Owners.GetOwners(s.Inode))
                 {
-                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, process));
+                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, s.BoundInterface, process));
                     held = true;
                 }
                 if (!held)
-                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, -1));
+                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, s.BoundInterface, -1));
             }
             foreach ((Key key, int count) in counts)
             {
                 listening.Add(count, Labels.Protocol(key.Protocol), Labels.Family(key.Family),
-                    SocketData.AddressText(addresses, key.Address, key.Family), Labels.Port(key.Port),
+                    addresses.Of(ns, key.Address, key.Family, key.Interface), Labels.Port(key.Port),
                     Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process), ns.Label);
             }
-            WriteUnix(snapshot, ns, listening);
+            WriteUnix(snapshot, ns, unixListening);
         }
     }
 
@@ -50,20 +52,18 @@ public sealed class ListeningCollector : ISnapshotCollector
     private static void WriteUnix(ScrapeSnapshot snapshot, NetNsSnapshot ns, BudgetedGauge listening)
     {
         var counts = new Dictionary<(string Name, int Process), int>();
-        foreach (UnixSocketEntry s in ns.UnixSockets)
+        foreach (UnixSocketEntry s in UnixListenerOrder.FewestPerUidFirst(snapshot, ns))   // named listeners only
         {
-            if (!s.IsListening || s.Name is null)
-                continue;
             bool held = false;
             foreach (int process in snapshot.Owners.GetOwners(s.Inode))
             {
-                counts[(s.Name, process)] = counts.GetValueOrDefault((s.Name, process)) + 1;
+                counts[(s.Name!, process)] = counts.GetValueOrDefault((s.Name!, process)) + 1;
                 held = true;
             }
             if (!held)
-                counts[(s.Name, -1)] = counts.GetValueOrDefault((s.Name, -1)) + 1;
+                counts[(s.Name!, -1)] = counts.GetValueOrDefault((s.Name!, -1)) + 1;
         }
-        foreach (((string name, int process), int count) in counts)
+        foreach (((string name, int process), int count) in counts)   // insertion order: the fair order above
             listening.Add(count, "unix", "unix", name, "", Labels.Pid(snapshot, process), Labels.Program(snapshot, process), ns.Label);
     }
 

@@ -8,6 +8,9 @@ public sealed record MetricOptions
     /// <summary>Series per scrape past which the rest fold into overflow series (--metrics.max-series).</summary>
     public int MaxSeries { get; init; } = DefaultMaxSeries;
 
+    /// <summary>Series named by a unix socket path, a pool of their own (--metrics.max-unix-series).</summary>
+    public int MaxUnixSeries { get; init; } = SeriesBudget.DefaultUnixPathLimit;
+
     /// <summary>Labels removed from every series, their values summed (e.g. pid, with --metrics.drop-pid).</summary>
     public ISet<string> DroppedLabels { get; init; } = new HashSet<string>();
 

@@ -19,7 +19,7 @@ public sealed class UnixConnectionsCollector : ISnapshotCollector
             throw new CollectorDataUnavailableException("the unix socket table could not be read");
         BudgetedGauge connections = metrics.Gauge("socket_unix_connections",
             "Connected unix stream/seqpacket sockets by the listener path they belong to (server side and clients), per process.",
-            ["path", "state", "pid", "program", "netns"]);
+            ["path", "state", "pid", "program", "netns"]).ForUnixPaths();   // paths anyone can create: a limit of their own
 
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {

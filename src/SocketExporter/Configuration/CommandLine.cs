@@ -45,6 +45,10 @@ public static class CommandLine
           --metrics.max-series={MetricOptions.DefaultMaxSeries}
                                        Series per scrape past which the rest fold into "overflow" series
                                        (counted in socket_exporter_series_dropped).
+          --metrics.max-unix-series={SeriesBudget.DefaultUnixPathLimit}
+                                       A separate limit, per metric, for series named by a unix socket path (unix
+                                       listeners, their queues, unix connections), which any user can create by
+                                       the thousand; past it, the uids with the most unix listeners fold first.
           --metrics.drop-pid           Leave the pid label out; series are summed per program.
           --collector.devices.include=".*"
                                        Regex of device paths to report in socket_device_fds.
@@ -219,6 +223,13 @@ public static class CommandLine
                         || maxSeries < 1)
                         throw new UsageException($"--metrics.max-series must be a whole number of at least 1, not '{max}'");
                     options = options with { Metrics = options.Metrics with { MaxSeries = maxSeries } };
+                    break;
+                case "metrics.max-unix-series":
+                    string maxUnix = Value();
+                    if (!int.TryParse(maxUnix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int maxUnixSeries)
+                        || maxUnixSeries < 1)
+                        throw new UsageException($"--metrics.max-unix-series must be a whole number of at least 1, not '{maxUnix}'");
+                    options = options with { Metrics = options.Metrics with { MaxUnixSeries = maxUnixSeries } };
                     break;
                 case "metrics.drop-pid":
                     if (inline is not null) throw new UsageException("--metrics.drop-pid takes no value");

@@ -118,13 +118,16 @@ public static class ConfigFile
                 "max_series" => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max >= 1
                     ? options with { Metrics = options.Metrics with { MaxSeries = max } }
                     : throw Error(path, value, $"limits.max_series must be a whole number of at least 1, not '{text}'"),
+                "max_unix_series" => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxUnix) && maxUnix >= 1
+                    ? options with { Metrics = options.Metrics with { MaxUnixSeries = maxUnix } }
+                    : throw Error(path, value, $"limits.max_unix_series must be a whole number of at least 1, not '{text}'"),
                 "drop_pid" => text switch
                 {
                     "true" => options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string> { "pid" } } },
                     "false" => options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string>() } },
                     _ => throw Error(path, value, $"limits.drop_pid must be true or false, not '{text}'"),
                 },
-                _ => throw Error(path, keyNode, $"limits: unknown key '{key}' (max_series, drop_pid)"),
+                _ => throw Error(path, keyNode, $"limits: unknown key '{key}' (max_series, max_unix_series, drop_pid)"),
             };
         }
         return options;

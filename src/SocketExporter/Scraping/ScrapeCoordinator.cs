@@ -150,7 +150,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         CollectorRegistry registry = Metrics.NewCustomRegistry();
         IMetricFactory factory = Metrics.WithCustomRegistry(registry);
         DotNetStats.Register(registry);   // process_* and dotnet_*: the exporter's own CPU, memory and GC
-        var budget = new SeriesBudget(metricOptions.MaxSeries);
+        var budget = new SeriesBudget(metricOptions.MaxSeries, metricOptions.MaxUnixSeries);
         runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels, metricOptions.Filter), factory, only);
         ExporterHealth.Write(snapshot, factory, build, budget);
         var result = new ScrapeResult(registry, only is null ? Web.ListenerRow.From(snapshot) : null, null, DateTime.UtcNow)

@@ -33,6 +33,18 @@ public sealed class InetDiagDecoderTests
     }
 
     [Fact]
+    public void TryDecode_BoundDevice_KeepsIdiagIf()
+    {
+        byte[] p = NetlinkBytes.InetDiagMsg(2, 10, 29581, 0, 42, wqueue: 7);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(p.AsSpan(40), 3);   // idiag_if: sk_bound_dev_if, host order
+
+        Assert.True(InetDiagDecoder.TryDecode(p, SocketProtocol.Tcp, out SocketEntry e));
+        Assert.Equal((3u, (ushort)29581, 7u), (e.BoundInterface, e.LocalPort, e.SendQueue));
+        Assert.True(InetDiagDecoder.TryDecode(NetlinkBytes.InetDiagMsg(2, 10, 29581, 0, 43), SocketProtocol.Tcp, out SocketEntry unbound));
+        Assert.Equal(0u, unbound.BoundInterface);
+    }
+
+    [Fact]
     public void TryDecode_PortsAreBigEndianOnTheWire()
     {
         byte[] p = NetlinkBytes.InetDiagMsg(2, 10, 0, 0, 1);

@@ -114,6 +114,34 @@ public sealed class SockDiagClientTests
 
     // TIME_WAIT entries (inode 0, held by nobody) can linger on a port from earlier connections; only states that
     // stay put while this test holds both ends are compared.
+    [Fact]
+    public void DumpInet_ListenerBoundToLo_CarriesTheDevice_NamedAsSsNamesIt()
+    {
+        using var bound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        bound.SetRawSocketOption(SocketOptionLevelSocket, SoBindToDevice, "lo\0"u8);
+        bound.Bind(new IPEndPoint(IPAddress.Any, 0));
+        bound.Listen(7);
+        ushort port = (ushort)((IPEndPoint)bound.LocalEndPoint!).Port;
+
+        Assert.Equal(0, SockDiagClient.TryOpen(out SockDiagClient? client));
+        using (client)
+        {
+            var entries = new List<SocketEntry>();
+            Assert.True(client!.DumpInet(SocketFamily.Ipv4, SocketProtocol.Tcp, entries).Succeeded);
+            SocketEntry listener = Assert.Single(entries, e => e.LocalPort == port);
+            Assert.Equal(1u, listener.BoundInterface);   // lo is ifindex 1 in every namespace
+            IReadOnlyDictionary<uint, string> names = client.ReadInterfaceNames(entries);
+            // ss writes the same socket as 0.0.0.0%lo:PORT
+            var info = new System.Diagnostics.ProcessStartInfo("ss") { RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (string a in new[] { "-Hltn", $"sport = :{port}" }) info.ArgumentList.Add(a);
+            using var ss = System.Diagnostics.Process.Start(info)!;
+            string line = Assert.Single(ss.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], $"0.0.0.0%{names[listener.BoundInterface]}:{port}");
+        }
+    }
+
+    private const int SocketOptionLevelSocket = 1, SoBindToDevice = 25;   // SOL_SOCKET, SO_BINDTODEVICE (asm-generic/socket.h)
+
     private static HashSet<(SocketState State, ushort LocalPort, ushort RemotePort, ulong Inode)> Stable(
         HashSet<(SocketState State, ushort LocalPort, ushort RemotePort, ulong Inode)> sockets) =>
         sockets.Where(s => s.State != SocketState.TimeWait).ToHashSet();

@@ -26,7 +26,7 @@ public sealed class HolderProcess : IDisposable
     public static HolderProcess StartWith(IReadOnlyList<string> prefix, string scenario, params string[] extraArgs) =>
         StartScript("socket_holder.py", prefix, scenario, extraArgs);
 
-    /// <summary>Starts another helper of Helpers/ that follows the same protocol (one JSON line when ready, holds until stdin closes).</summary>
+    /// <summary>Starts another helper of Helpers/ that follows the same protocol (one JSON line, then hold until stdin closes).</summary>
     public static HolderProcess StartScript(string script, IReadOnlyList<string> prefix, string scenario, params string[] extraArgs)
     {
         var info = new ProcessStartInfo(prefix.Count > 0 ? prefix[0] : ToolRunner.Python)
