@@ -1,11 +1,18 @@
 using System.Collections.Concurrent;
 using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.Netlink;
+using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Namespaces;
 
 /// <summary>What entering one namespace gave: a sock_diag socket created inside it, or the errno that stopped it.</summary>
-public sealed record NetNsOpenResult(SockDiagClient? Client, int Errno, string? Error);
+public sealed record NetNsOpenResult(SockDiagClient? Client, int Errno, string? Error)
+{
+    /// <summary>The namespace's net.ipv4.ip_local_port_range, read while inside it (null: see <see cref="LocalPortsError"/>).</summary>
+    public EphemeralPortRange? LocalPorts { get; init; }
+    public string? LocalPortsError { get; init; }
+}
 
 /// <summary>
 /// setns() changes the namespace of the calling OS thread only, so entering namespaces happens on one dedicated
@@ -57,6 +64,7 @@ public sealed class NetNsWorker : IDisposable
                 job.Done.SetResult(job.Namespaces.Select(_ => new NetNsOpenResult(null, Constants.EIO, "cannot open /proc/thread-self/ns/net")).ToArray());
             return;
         }
+        var files = new ProcFileReader();
         using (home)
         {
             foreach (Job job in jobs.GetConsumingEnumerable())
@@ -77,7 +85,13 @@ public sealed class NetNsWorker : IDisposable
                         continue;
                     }
                     int openErrno = SockDiagClient.TryOpen(out SockDiagClient? client);
-                    results[i] = new(client, openErrno, openErrno == 0 ? null : $"socket(NETLINK_SOCK_DIAG): {Errno.Describe(openErrno)}");
+                    // Net sysctls can only be read for the namespace the reading thread is in: this is the one chance.
+                    EphemeralPortRange? ports = LocalPortRangeReader.Read(files, "/proc", out string? portsError);
+                    results[i] = new(client, openErrno, openErrno == 0 ? null : $"socket(NETLINK_SOCK_DIAG): {Errno.Describe(openErrno)}")
+                    {
+                        LocalPorts = ports,
+                        LocalPortsError = portsError,
+                    };
                     lost = Libc.SetNs(home, Constants.CLONE_NEWNET) != 0;
                 }
                 job.Done.SetResult(results);

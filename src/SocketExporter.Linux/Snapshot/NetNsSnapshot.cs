@@ -41,6 +41,14 @@ public sealed class NetNsSnapshot
     /// <summary>Why <see cref="ListenDrops"/> is null, when it is.</summary>
     public string? ListenDropsError { get; init; }
 
+    /// <summary>The namespace's net.ipv4.ip_local_port_range; <see cref="EphemeralPortRange.NewNamespaceDefault"/> when it
+    /// could not be read (see <see cref="EphemeralPortsError"/>).</summary>
+    public EphemeralPortRange EphemeralPorts { get; init; } = EphemeralPortRange.NewNamespaceDefault;
+
+    /// <summary>Why <see cref="EphemeralPorts"/> is the default rather than read: a foreign namespace's sysctl can only
+    /// be read after setns() into it.</summary>
+    public string? EphemeralPortsError { get; init; }
+
     /// <summary>Not read: the scrape deadline had passed when its turn came (see <see cref="SnapshotBuilder.Build"/>).</summary>
     public bool SkippedAtDeadline => Method == NetNsMethod.Skipped;
     public required IReadOnlyList<SocketEntry> Sockets { get; init; }
@@ -75,9 +83,21 @@ public sealed class NetNsSnapshot
 
     public bool UnixSocketsFailed => !SocketTables.Any(t => t.Source != SocketSource.None && t.Protocol == SocketProtocol.Unix);
 
+    /// <summary>
+    /// A socket that offers a service on its local port: a TCP listener, or an unconnected UDP socket whose port is
+    /// outside the ephemeral range. sock_diag cannot tell a UDP socket bound on purpose from one the kernel bound to an
+    /// ephemeral port at its first sendto() (a resolver, a statsd client): the port is what tells them apart.
+    /// Ports below 1024 are services whatever the range says (binding them is privileged).
+    /// </summary>
+    public bool IsService(in SocketEntry s) =>
+        s.IsListening && (s.Protocol == SocketProtocol.Tcp || s.LocalPort < PrivilegedPorts || !EphemeralPorts.Contains(s.LocalPort));
+
+    /// <summary>Ports below this need CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start's default).</summary>
+    private const ushort PrivilegedPorts = 1024;
+
     private HashSet<uint>? _listeningPorts;
 
-    /// <summary>(protocol, local port) pairs with a listener in this namespace: what makes a connection "inbound" here.</summary>
+    /// <summary>(protocol, local port) pairs with a service (<see cref="IsService"/>) in this namespace.</summary>
     public bool IsListeningPort(SocketProtocol protocol, ushort port)
     {
         _listeningPorts ??= BuildListeningPorts();
@@ -88,7 +108,7 @@ public sealed class NetNsSnapshot
     {
         var ports = new HashSet<uint>();
         foreach (SocketEntry s in Sockets)
-            if (s.IsListening && s.LocalPort != 0)
+            if (IsService(s) && s.LocalPort != 0)
                 ports.Add(((uint)s.Protocol << 16) | s.LocalPort);
         return ports;
     }

@@ -43,6 +43,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             NetNsTarget target = targets[i];
             SockDiagClient? client = null;
             string? clientError;
+            EphemeralPortRange? localPorts = null;
+            string? localPortsError = null;   // null with no range: the own namespace's is read by the lane
             bool disabled = false;   // by configuration: a choice, not a failure
             bool denied = false;     // setns refused for want of CAP_SYS_ADMIN
             if (procNetOnly)
@@ -57,6 +59,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 client = open.Client;
                 clientError = open.Error;
                 denied = open.Errno == Constants.EPERM;
+                (localPorts, localPortsError) = (open.LocalPorts, open.LocalPortsError);
             }
             else
                 (clientError, disabled) = ("setns disabled by --netns.method=procfs", true);
@@ -74,7 +77,15 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 : null;
             // The buffer still holds the last scrape's sockets: a namespace that was busy then is dumped whole.
             bool inetFromProcNet = !target.IsOwn && buffer.Item1.Count < BusyNamespaceSockets;
-            jobs[i] = new Job(target, client, clientError, disabled, denied, inetFromProcNet, procNet, nsLink, buffer.Item1, buffer.Item2);
+            if (!target.IsOwn && localPorts is null)
+                localPortsError ??= $"readable only from inside the namespace, which was not entered ({clientError})";
+            jobs[i] = new Job(target, client, clientError, disabled, denied, inetFromProcNet, procNet, nsLink, buffer.Item1, buffer.Item2)
+            {
+                LocalPorts = localPorts,
+                LocalPortsError = localPortsError,
+                // The own namespace's sysctl is read by the lane like its tables: whatever proc mount, it is the reader's.
+                ReadLocalPortsFrom = target.IsOwn ? procfsPath : null,
+            };
         }
         _buffers = buffers;   // namespaces that are gone drop their buffers
 
@@ -112,7 +123,12 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
 
     private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, bool SockDiagDisabled, bool SetnsDenied,
         bool InetFromProcNet, string? ProcNet, string? NsLink,
-        List<SocketEntry> Sockets, List<UnixSocketEntry> Unix);
+        List<SocketEntry> Sockets, List<UnixSocketEntry> Unix)
+    {
+        public EphemeralPortRange? LocalPorts { get; init; }
+        public string? LocalPortsError { get; init; }
+        public string? ReadLocalPortsFrom { get; init; }
+    }
 
     private sealed class Lane
     {
@@ -172,7 +188,11 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 string error = $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)";
                 tables = tables.Select(t => t with { Source = SocketSource.None, Sockets = 0, BadRecords = 0, BacklogKnown = false, Error = error }).ToList();
             }
-            Deduplicate(job.Sockets, lane.Seen);
+            RemoveDuplicatesAndBoundOnly(job.Sockets, lane.Seen);
+            EphemeralPortRange? localPorts = job.LocalPorts;
+            string? localPortsError = job.LocalPortsError;
+            if (job.ReadLocalPortsFrom is not null)
+                localPorts = LocalPortRangeReader.Read(lane.Files, job.ReadLocalPortsFrom, out localPortsError);
 
             NetNsMethod viaNetlink = job.Target.IsOwn ? NetNsMethod.Netlink : NetNsMethod.Setns;
             NetNsMethod method = tables.All(t => t.Source == SocketSource.None) ? NetNsMethod.None
@@ -195,6 +215,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 ListenDropsError = dropsError,
                 RawSockets = raw,
                 RawSocketsError = rawError,
+                EphemeralPorts = localPorts ?? EphemeralPortRange.NewNamespaceDefault,
+                EphemeralPortsError = localPorts is null ? localPortsError : null,
             };
         }
     }
@@ -288,7 +310,10 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     }
 
     // Dumps are not atomic: a socket that moves between hash chains mid-dump can be reported twice.
-    private static void Deduplicate(List<SocketEntry> sockets, HashSet<ulong> seen)
+    // A TCP socket that is only bound (bind() without listen() or connect()) is in state CLOSE: sock_diag reports it
+    // from the kernel's bind table on recent kernels (seen on 6.18) when asked for every state, /proc/net/tcp never lists it, and
+    // neither do `ss -tan` or `lsof -i`. It is neither listening nor connected: dropped here, so both sources agree.
+    private static void RemoveDuplicatesAndBoundOnly(List<SocketEntry> sockets, HashSet<ulong> seen)
     {
         seen.Clear();
         int write = 0;
@@ -296,6 +321,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         {
             SocketEntry s = sockets[read];
             if (s.Inode != 0 && !seen.Add(s.Inode))
+                continue;
+            if (s.Protocol == SocketProtocol.Tcp && s.State == SocketState.Close)
                 continue;
             sockets[write++] = s;
         }

@@ -14,7 +14,7 @@ public sealed class ListeningCollector : ISnapshotCollector
     {
         SocketData.ThrowIfUnavailable(snapshot);
         BudgetedGauge listening = metrics.Gauge("socket_listening",
-            "Listening TCP sockets, bound unconnected UDP sockets and listening unix sockets a process holds on an address:port " +
+            "Listening TCP sockets, unconnected UDP sockets bound outside the ephemeral port range (ip_local_port_range) and listening unix sockets a process holds on an address:port " +
             "(several with SO_REUSEPORT; a socket bound to a device has it after '%' in address, as ss writes it: 0.0.0.0%lo; " +
             "unix: address is the path, port is empty), per network namespace (netns=\"host\" " +
             "for the host's). pid and program are empty when no visible process holds the socket.",
@@ -27,7 +27,7 @@ public sealed class ListeningCollector : ISnapshotCollector
             var counts = new Dictionary<Key, int>();
             foreach (SocketEntry s in ns.Sockets)
             {
-                if (!s.IsListening)
+                if (!ns.IsService(s))   // not a UDP socket the kernel bound to an ephemeral port for sendto()
                     continue;
                 bool held = false;
                 foreach (int process in snapshot.Owners.GetOwners(s.Inode))

@@ -91,7 +91,7 @@ public sealed record ListenerRow(string Protocol, string Endpoint, ushort Port, 
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         foreach (SocketEntry s in ns.Sockets)
         {
-            if (!s.IsListening) continue;
+            if (!ns.IsService(s)) continue;
             string address = s.LocalAddress.Format(s.Family);
             string endpoint = s.Family == SocketFamily.Ipv6 ? $"[{address}]:{s.LocalPort}" : $"{address}:{s.LocalPort}";
             string protocol = Labels.Protocol(s.Protocol);

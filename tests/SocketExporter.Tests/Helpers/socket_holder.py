@@ -17,6 +17,20 @@ def listen_tcp(host, family=socket.AF_INET, backlog=16, reuseport=False, v6only=
     s.listen(backlog)
     return s
 
+def bind_udp_outside_ephemeral_range(host):
+    """A UDP socket bound to a free port below the namespace's ephemeral range: on a port inside it, an unconnected
+    UDP socket is indistinguishable from one the kernel bound at a sendto(), and is not exported as listening."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        first = int(f.read().split()[0])
+    for port in range(first - 1, 1023, -1):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((host, port))
+            return s
+        except OSError:
+            s.close()
+    raise OSError("no free UDP port below the ephemeral range")
+
 def fork_holder():
     """Forks a child that keeps every inherited descriptor until the parent is gone."""
     pid = os.fork()
@@ -61,8 +75,8 @@ def core():
     c = socket.create_connection(("127.0.0.1", out["queued_port"])); keep.append(c)
     a, _addr = q.accept(); keep.append(a)
     c.sendall(b"x" * 1000)
-    # UDP: one bound, unconnected; one connected to it.
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0)); keep.append(u)
+    # UDP: one bound, unconnected, on a port outside the ephemeral range (a service); one connected to it.
+    u = bind_udp_outside_ephemeral_range("127.0.0.1"); keep.append(u)
     out["udp_port"] = u.getsockname()[1]
     uc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); uc.connect(("127.0.0.1", out["udp_port"])); keep.append(uc)
     time.sleep(0.2)   # let the handshakes and the FIN settle before anyone looks

@@ -18,10 +18,25 @@ public sealed class ExactnessTests(ExporterFixture fixture) : IClassFixture<Expo
         ["LAST-ACK"] = "last_ack", ["CLOSING"] = "closing",
     };
 
+    // The host namespace's ephemeral range (this test runs in it): an unconnected UDP socket on a port in it was bound
+    // by the kernel at a sendto() and is no service (README, "From netstat to metrics").
+    private static readonly (int First, int Last) EphemeralRange = ReadEphemeralRange();
+
+    private static (int, int) ReadEphemeralRange()
+    {
+        string[] f = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        return (int.Parse(f[0]), int.Parse(f[1]));
+    }
+
+    private static bool IsEphemeral(int port) => port >= EphemeralRange.First && port <= EphemeralRange.Last;
+
+    private static bool IsService(SsSocket s) =>
+        s.State == "LISTEN" || (s.Protocol == "udp" && s.State == "UNCONN" && (s.LocalPort < 1024 || !IsEphemeral(s.LocalPort)));
+
     private static HashSet<(string, string, int, string, string)> SsListeners(List<SsSocket> ss)
     {
         var set = new HashSet<(string, string, int, string, string)>();
-        foreach (SsSocket s in ss.Where(s => s.IsListening))
+        foreach (SsSocket s in ss.Where(IsService))
         {
             if (s.Users.Count == 0)
                 set.Add((s.Protocol, s.LocalAddress, s.LocalPort, "", ""));
@@ -110,14 +125,14 @@ public sealed class ExactnessTests(ExporterFixture fixture) : IClassFixture<Expo
         var expectedBefore = ExpectedConnections(before, pids);
         Assert.Equal(expectedBefore, ExpectedConnections(after, pids));   // the test's sockets held still
         var ours = metrics.Named("socket_connections").Where(s => s["pid"] != "" && pids.Contains(int.Parse(s["pid"])))
-            .ToDictionary(s => (s["protocol"], s["state"], s["direction"], int.Parse(s["port"]), int.Parse(s["pid"])), s => (int)s.Value);
+            .ToDictionary(s => (s["protocol"], s["state"], s["direction"], s["port"], int.Parse(s["pid"])), s => (int)s.Value);
 
         Assert.Equal(2 * 11, expectedBefore.Values.Sum());   // 11 connected sockets, each held by parent and child
         Assert.Equal(expectedBefore.OrderBy(k => k.Key).ToList(), ours.OrderBy(k => k.Key).ToList());
 
         int parent = holder.Int("pid");
-        Assert.Equal(1, ours[("tcp", "close_wait", "inbound", holder.Int("close_wait_port"), parent)]);
-        Assert.Equal(3, ours[("tcp", "established", "outbound", holder.Int("backlog_port"), parent)]);
+        Assert.Equal(1, ours[("tcp", "close_wait", "inbound", holder.Int("close_wait_port").ToString(), parent)]);
+        Assert.Equal(3, ours[("tcp", "established", "outbound", holder.Int("backlog_port").ToString(), parent)]);
         Assert.Equal(1000, Assert.Single(metrics.Named("socket_queued_bytes"), s => s["pid"] == parent.ToString()
             && s["queue"] == "receive" && s["direction"] == "inbound" && s["port"] == holder.Int("queued_port").ToString()).Value);
 
@@ -129,17 +144,24 @@ public sealed class ExactnessTests(ExporterFixture fixture) : IClassFixture<Expo
             && s["port"] == holder.Int("close_wait_port").ToString());
     }
 
-    /// <summary>ss lines of the given pids, classified the way the exporter documents: inbound when the local port listens.</summary>
-    private static Dictionary<(string, string, string, int, int), int> ExpectedConnections(List<SsSocket> ss, HashSet<int> pids)
+    /// <summary>ss lines of the given pids, classified the way the README documents: inbound on the local port when it has a
+    /// service, outbound on the remote port when that has one here, else by the ephemeral range.</summary>
+    private static Dictionary<(string, string, string, string, int), int> ExpectedConnections(List<SsSocket> ss, HashSet<int> pids)
     {
-        var listening = ss.Where(s => s.IsListening).Select(s => (s.Protocol, s.LocalPort)).ToHashSet();
-        var counts = new Dictionary<(string, string, string, int, int), int>();
-        foreach (SsSocket s in ss.Where(s => !s.IsListening))
+        var services = ss.Where(IsService).Select(s => (s.Protocol, s.LocalPort)).ToHashSet();
+        var counts = new Dictionary<(string, string, string, string, int), int>();
+        foreach (SsSocket s in ss.Where(s => !IsService(s)))
         {
-            bool inbound = listening.Contains((s.Protocol, s.LocalPort));
+            (string direction, string port) =
+                s.State == "UNCONN" ? ("outbound", "")
+                : services.Contains((s.Protocol, s.LocalPort)) ? ("inbound", s.LocalPort.ToString())
+                : services.Contains((s.Protocol, s.PeerPort)) ? ("outbound", s.PeerPort.ToString())
+                : !IsEphemeral(s.LocalPort) ? ("inbound", s.LocalPort.ToString())
+                : !IsEphemeral(s.PeerPort) ? ("outbound", s.PeerPort.ToString())
+                : ("outbound", "ephemeral");
             foreach ((_, int pid) in s.Users.Where(u => pids.Contains(u.Pid)).Distinct())
             {
-                var key = (s.Protocol, SsStates[s.State], inbound ? "inbound" : "outbound", inbound ? s.LocalPort : s.PeerPort, pid);
+                var key = (s.Protocol, SsStates[s.State], direction, port, pid);
                 counts[key] = counts.GetValueOrDefault(key) + 1;
             }
         }
