@@ -97,6 +97,8 @@ public static class WebSecurity
         ClientCertificateVerifier? verifier, CipherSuitesPolicy? ciphers)
     {
         https.SslProtocols = tls.Protocols;
+        // A client that connects and never finishes the handshake holds a descriptor for this long at most.
+        https.HandshakeTimeout = ConnectionLimits.TlsHandshakeTimeout;
         // Client certificates are checked by ClientCertificateVerifier, which never goes online (neither does Go).
         https.CheckCertificateRevocation = false;
         https.ClientCertificateMode = tls.ClientAuth switch

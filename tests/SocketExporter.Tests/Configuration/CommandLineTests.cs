@@ -18,6 +18,8 @@ public sealed class CommandLineTests
     [InlineData("--web.listen-address=example.com:80", "is not an IP address")]
     [InlineData("--web.telemetry-path=metrics", "must start with /")]
     [InlineData("--web.telemetry-path=/", "must not be /")]
+    [InlineData("--web.max-requests=-1", "--web.max-requests must be a whole number")]
+    [InlineData("--web.max-requests=many", "--web.max-requests must be a whole number")]
     [InlineData("--path.procfs=", "must not be empty")]
     [InlineData("--socket.source=magic", "--socket.source must be auto or procfs")]
     [InlineData("--log.level=loud", "--log.level must be one of")]
