@@ -30,14 +30,6 @@ public sealed class HttpSurfaceTests(ExporterFixture fixture) : IClassFixture<Ex
     }
 
     [Fact]
-    public async Task Head_UnknownPath_Is404Not405()
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(_exporter.BaseUrl) };
-        using HttpResponseMessage head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/nope"));
-        Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
-    }
-
-    [Fact]
     public async Task BadCollect_400EchoingTheValue_IsPlainTextThatIsNeverSniffed()
     {
         using var http = new HttpClient { BaseAddress = new Uri(_exporter.BaseUrl) };
