@@ -85,8 +85,7 @@ public static class Program
             // A scrape needs no large headers or bodies; tight limits cut off hostile clients early.
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
             kestrel.Limits.MaxRequestBodySize = 0;
-            kestrel.Limits.MaxConcurrentConnections = 64;
-            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);   // a trickling client is cut off
+            ConnectionLimits.Apply(kestrel.Limits);
             WebSecurity.ConfigureKestrel(kestrel, options.ListenAddresses, webConfig);
         });
 
@@ -114,18 +113,30 @@ public static class Program
         builder.Services.AddSingleton(sp => new LandingPage(sp.GetRequiredService<ScrapeCoordinator>(), sp.GetRequiredService<CollectorRunner>(), build, options.TelemetryPath));
 
         WebApplication app = builder.Build();
+        // Before the web config's headers, which may set it too: no response is ever content-sniffed (a 400 echoes
+        // what the client sent).
+        app.Use((context, next) =>
+        {
+            context.Response.Headers.XContentTypeOptions = "nosniff";
+            return next(context);
+        });
         WebSecurity.UseWebSecurity(app, webConfig);   // TLS is set on the listeners above; auth and headers cover every path
         MetricsEndpoint metrics = app.Services.GetRequiredService<MetricsEndpoint>();
         LandingPage landing = app.Services.GetRequiredService<LandingPage>();
+        // After authentication, so that requests without credentials never take a place; probes are never limited.
+        var inFlight = new RequestLimit(options.MaxRequests,
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Web.RequestLimit"));
         // RequestDelegate overloads: no reflection over handler parameters, so trimming and NativeAOT stay safe.
-        app.MapGet(options.TelemetryPath, (RequestDelegate)metrics.HandleAsync);
-        app.MapGet("/", (RequestDelegate)(async context =>
+        // HEAD wherever GET: load balancers probe with it; Kestrel sends the headers and drops the body.
+        string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods(options.TelemetryPath, getOrHead, inFlight.Guard(metrics.HandleAsync));
+        app.MapMethods("/", getOrHead, inFlight.Guard(async context =>
         {
             context.Response.ContentType = "text/html; charset=utf-8";
             await context.Response.WriteAsync(await landing.RenderAsync());
         }));
-        app.MapGet("/-/healthy", (RequestDelegate)(context => context.Response.WriteAsync("Healthy\n")));
-        app.MapGet("/-/ready", (RequestDelegate)(context => context.Response.WriteAsync("Ready\n")));
+        app.MapMethods("/-/healthy", getOrHead, (RequestDelegate)(context => context.Response.WriteAsync("Healthy\n")));
+        app.MapMethods("/-/ready", getOrHead, (RequestDelegate)(context => context.Response.WriteAsync("Ready\n")));
         return app;
     }
 

@@ -28,6 +28,7 @@ public static class CommandLine
           --web.telemetry-path="/metrics"
                                        Path under which to expose metrics.
           --web.config.file=PATH       exporter-toolkit web config (TLS, basic auth, headers), as node_exporter takes.
+          --web.max-requests={Web.RequestLimit.Default}        Requests to /metrics and / served at once; more are answered 503 (0: no limit).
           --path.procfs="/proc"        procfs mount point (e.g. /host/proc in a container).
           --socket.source=auto         auto: sock_diag netlink, falling back to /proc/net per table; procfs: /proc/net only.
           --netns.mode=all             all: every network namespace under the proc root (and /run/netns); own: the exporter's only.
@@ -130,6 +131,12 @@ public static class CommandLine
                     string webConfig = Value();
                     if (webConfig.Length == 0) throw new UsageException("--web.config.file must not be empty");
                     options = options with { WebConfigFile = webConfig };
+                    break;
+                case "web.max-requests":
+                    string maxRequests = Value();
+                    if (!int.TryParse(maxRequests, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int inFlight))
+                        throw new UsageException($"--web.max-requests must be a whole number (0: no limit), not '{maxRequests}'");
+                    options = options with { MaxRequests = inFlight };
                     break;
                 case "path.procfs":
                     string procfs = Value();

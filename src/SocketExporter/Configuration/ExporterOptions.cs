@@ -12,6 +12,8 @@ public sealed record ExporterOptions
     public List<IPEndPoint> ListenAddresses { get; init; } = [];
     public string TelemetryPath { get; init; } = "/metrics";
     public string? WebConfigFile { get; init; }
+    /// <summary>--web.max-requests: requests to /metrics and / served at once (0: no limit).</summary>
+    public int MaxRequests { get; init; } = Web.RequestLimit.Default;
     public string ProcfsPath { get; init; } = "/proc";
     public bool ProcNetOnly { get; init; }
     public List<string> WatchPaths { get; init; } = [];

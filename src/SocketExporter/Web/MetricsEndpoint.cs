@@ -27,7 +27,10 @@ public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunn
         }
         catch (ArgumentException e)
         {
+            // The message echoes the client's collect[] value: plain text that no browser may sniff into HTML.
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            context.Response.Headers.XContentTypeOptions = "nosniff";
             await context.Response.WriteAsync(e.Message + "\n");
             return;
         }

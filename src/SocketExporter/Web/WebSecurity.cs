@@ -88,6 +88,8 @@ public static class WebSecurity
         ClientCertificateVerifier? verifier, CipherSuitesPolicy? ciphers)
     {
         https.SslProtocols = tls.Protocols;
+        // A client that connects and never finishes the handshake holds a descriptor for this long at most.
+        https.HandshakeTimeout = ConnectionLimits.TlsHandshakeTimeout;
         // Client certificates are checked by ClientCertificateVerifier, which never goes online (neither does Go).
         https.CheckCertificateRevocation = false;
         https.ClientCertificateMode = tls.ClientAuth switch
@@ -136,7 +138,17 @@ public static class WebSecurity
             if (policy.Authenticator is { } authenticator)
             {
                 var authorization = context.Request.Headers.Authorization;
-                if (!await authenticator.IsAuthorizedAsync(authorization.Count > 0 ? authorization[0] : null))
+                AuthOutcome outcome = await authenticator.CheckAsync(authorization.Count > 0 ? authorization[0] : null,
+                    context.Connection.RemoteIpAddress, context.RequestAborted);
+                if (outcome == AuthOutcome.Busy)
+                {
+                    context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                    context.Response.Headers.RetryAfter = "1";
+                    context.Response.ContentType = "text/plain; charset=utf-8";
+                    await context.Response.WriteAsync("Too many requests waiting for authentication from this address\n");
+                    return;
+                }
+                if (outcome != AuthOutcome.Authorized)
                 {
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                     context.Response.Headers.WWWAuthenticate = "Basic";

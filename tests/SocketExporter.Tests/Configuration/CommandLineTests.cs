@@ -25,6 +25,8 @@ public sealed class CommandLineTests
     [InlineData("--web.telemetry-path=/{anything}", "must be a plain path")]
     [InlineData("--config.file=", "--config.file must not be empty")]   // issue 17: was an unhandled ArgumentException
     [InlineData("--web.listen-address=[fe80::1%nosuch0]:9966", "no network interface 'nosuch0'")]
+    [InlineData("--web.max-requests=-1", "--web.max-requests must be a whole number")]
+    [InlineData("--web.max-requests=many", "--web.max-requests must be a whole number")]
     [InlineData("--path.procfs=", "must not be empty")]
     [InlineData("--socket.source=magic", "--socket.source must be auto or procfs")]
     [InlineData("--log.level=loud", "--log.level must be one of")]

@@ -25,7 +25,10 @@ public sealed class ExporterProcess : IDisposable
     }
 
     /// <param name="command">The program and leading arguments; defaults to `dotnet socket_exporter.dll`.</param>
-    public static ExporterProcess Start(IEnumerable<string>? extraArgs = null, IReadOnlyList<string>? command = null)
+    /// <param name="isReady">Given the port, whether the exporter answers; defaults to a 200 from /-/ready over plain
+    /// HTTP without credentials (which TLS or basic auth refuse).</param>
+    public static ExporterProcess Start(IEnumerable<string>? extraArgs = null, IReadOnlyList<string>? command = null,
+        Func<int, bool>? isReady = null)
     {
         command ??= ["dotnet", RepoPaths.ExporterDll];
         List<string> extra = [.. extraArgs ?? []];
@@ -40,7 +43,7 @@ public sealed class ExporterProcess : IDisposable
             var exporter = new ExporterProcess(process, port);
             try
             {
-                exporter.WaitReady();
+                exporter.WaitReady(isReady);
                 return exporter;
             }
             // The probed port is free when probed, not necessarily when the exporter binds it: another process on
@@ -75,7 +78,7 @@ public sealed class ExporterProcess : IDisposable
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    private void WaitReady()
+    private void WaitReady(Func<int, bool>? isReady)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
@@ -88,7 +91,7 @@ public sealed class ExporterProcess : IDisposable
             }
             try
             {
-                if (http.GetAsync(BaseUrl + "/-/ready").Result.IsSuccessStatusCode)
+                if (isReady is not null ? isReady(Port) : http.GetAsync(BaseUrl + "/-/ready").Result.IsSuccessStatusCode)
                     return;
             }
             catch (AggregateException) { }
