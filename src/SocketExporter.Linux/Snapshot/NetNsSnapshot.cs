@@ -45,8 +45,9 @@ public sealed class NetNsSnapshot
     /// could not be read (see <see cref="EphemeralPortsError"/>).</summary>
     public EphemeralPortRange EphemeralPorts { get; init; } = EphemeralPortRange.NewNamespaceDefault;
 
-    /// <summary>Why <see cref="EphemeralPorts"/> is the default rather than read: a foreign namespace's sysctl can only
-    /// be read after setns() into it.</summary>
+    /// <summary>Why <see cref="EphemeralPorts"/> could not be read although the namespace was entered (or, for the
+    /// exporter's own, its /proc/sys). Null when it was read, and when the namespace was not entered: a foreign
+    /// namespace's sysctl can only be read after setns() into it, and <see cref="MethodError"/> says why that did not happen.</summary>
     public string? EphemeralPortsError { get; init; }
 
     /// <summary>Not read: the scrape deadline had passed when its turn came (see <see cref="SnapshotBuilder.Build"/>).</summary>

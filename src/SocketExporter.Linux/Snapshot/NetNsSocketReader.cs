@@ -44,7 +44,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             SockDiagClient? client = null;
             string? clientError;
             EphemeralPortRange? localPorts = null;
-            string? localPortsError = null;   // null with no range: the own namespace's is read by the lane
+            string? localPortsError = null;   // null without a range: not entered (clientError says why), or the own namespace
             bool disabled = false;   // by configuration: a choice, not a failure
             bool denied = false;     // setns refused for want of CAP_SYS_ADMIN
             if (procNetOnly)
@@ -77,8 +77,6 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 : null;
             // The buffer still holds the last scrape's sockets: a namespace that was busy then is dumped whole.
             bool inetFromProcNet = !target.IsOwn && buffer.Item1.Count < BusyNamespaceSockets;
-            if (!target.IsOwn && localPorts is null)
-                localPortsError ??= $"readable only from inside the namespace, which was not entered ({clientError})";
             jobs[i] = new Job(target, client, clientError, disabled, denied, inetFromProcNet, procNet, nsLink, buffer.Item1, buffer.Item2)
             {
                 LocalPorts = localPorts,

@@ -15,7 +15,8 @@ namespace SocketExporter.Collectors;
 /// is in both the sock_diag and the /proc/net tables, and survives a process's death (orphans and TIME_WAIT have inode 0).
 /// </para>
 /// State across scrapes: the memory is bounded by 2 × 65,536 pairs per namespace that exists; a namespace that is
-/// gone is forgotten, one that could not be read this scrape keeps what it had.
+/// gone is forgotten, one that could not be read this scrape keeps what it had. Not thread-safe: like the collector's
+/// reused buffers, it relies on collections running one at a time (the coordinator's build lock).
 /// </summary>
 public sealed class ListenerPortMemory
 {

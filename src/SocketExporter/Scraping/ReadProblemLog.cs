@@ -115,6 +115,8 @@ public sealed class ReadProblemLog(ILogger logger)
                 reasons.Add($"{string.Join(", ", tables)}: {reason}");
             if (ns.ListenDropsError is not null && ns.Method != NetNsMethod.None)
                 reasons.Add("netstat counters: " + ns.ListenDropsError);
+            if (ns.EphemeralPortsError is not null)
+                reasons.Add($"ephemeral port range (assumed {ns.EphemeralPorts}): {ns.EphemeralPortsError}");
             if (reasons.Count > 0)
                 problems[NamespaceKey(ns.Label)] = $"read with {NetNsSnapshot.MethodLabel(ns.Method)}; {string.Join("; ", reasons)}";
         }

@@ -146,6 +146,19 @@ public sealed class ReadProblemLogTests
     }
 
     [Fact]
+    public void UnreadableEphemeralPortRange_IsNamedWithTheRangeAssumed()
+    {
+        NetNsSnapshot host = Host();
+        host = new NetNsSnapshot
+        {
+            Inode = host.Inode, Label = host.Label, IsHost = true, Method = host.Method, ListenDrops = Counters, Sockets = [],
+            SocketTables = host.SocketTables, EphemeralPortsError = "/proc/sys/net/ipv4/ip_local_port_range: ENOENT: no such file or directory",
+        };
+        Assert.Equal("read with netlink; ephemeral port range (assumed 32768-60999): /proc/sys/net/ipv4/ip_local_port_range: ENOENT: no such file or directory",
+            Assert.Single(ReadProblemLog.Problems(Snapshot(host)))!.Value);
+    }
+
+    [Fact]
     public void ChangedReason_IsLoggedAgain()
     {
         var log = new LineLog();
