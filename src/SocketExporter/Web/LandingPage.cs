@@ -93,7 +93,9 @@ public sealed record ListenerRow(string Protocol, string Endpoint, ushort Port, 
         {
             if (!ns.IsService(s)) continue;
             string address = s.LocalAddress.Format(s.Family);
-            string endpoint = s.Family == SocketFamily.Ipv6 ? $"[{address}]:{s.LocalPort}" : $"{address}:{s.LocalPort}";
+            // As ss writes it, with the device a socket is bound to: 0.0.0.0%lo:53, [fe80::1]%eth0:22.
+            string device = s.BoundInterface == 0 ? "" : "%" + ns.InterfaceName(s.BoundInterface);
+            string endpoint = s.Family == SocketFamily.Ipv6 ? $"[{address}]{device}:{s.LocalPort}" : $"{address}{device}:{s.LocalPort}";
             string protocol = Labels.Protocol(s.Protocol);
             bool held = false;
             foreach (int p in snapshot.Owners.GetOwners(s.Inode))

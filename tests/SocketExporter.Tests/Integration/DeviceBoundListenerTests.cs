@@ -35,10 +35,12 @@ public sealed class DeviceBoundListenerTests : IDisposable
 
         // ss inside the namespace: "0.0.0.0%lo:P", "0.0.0.0%dummy0:P", "[fe80::99]%dummy0:Q" with their backlogs.
         var ss = new HashSet<(string Address, string Port, double Backlog)>();
+        var ssEndpoints = new List<string>();
         foreach (string line in ToolRunner.Run("ip", "netns", "exec", _name, "ss", "-ltnH").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             int colon = f[3].LastIndexOf(':');
+            ssEndpoints.Add(f[3]);
             ss.Add((f[3][..colon].Replace("[", "").Replace("]", ""), f[3][(colon + 1)..], double.Parse(f[2])));
         }
         Assert.Equal(
@@ -52,6 +54,11 @@ public sealed class DeviceBoundListenerTests : IDisposable
 
         var limits = metrics.Named("socket_listen_queue_limit").Where(s => s["netns"] == netns).Select(s => (s["address"], s["port"], s.Value)).ToHashSet();
         Assert.Equal(ss, limits);
+
+        // The landing page's listener table writes the endpoints exactly as ss does.
+        string page = exporter.Scrape("/");
+        foreach (string endpoint in ssEndpoints)
+            Assert.Contains($">{endpoint}<", page);
     }
 
     public void Dispose() => ToolRunner.Run("ip", "netns", "delete", _name);
