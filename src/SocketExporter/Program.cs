@@ -109,6 +109,8 @@ public static class Program
         builder.Services.AddSingleton(sp => new CollectorRunner(collectors, sp.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Collectors")));
         builder.Services.AddSingleton<ScrapeCoordinator>();
         builder.Services.AddSingleton(new ScrapeMemoryReclaimer());
+        builder.Services.AddSingleton(sp => new RequestLimit(options.MaxRequests,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Web.RequestLimit")));
         builder.Services.AddSingleton<MetricsEndpoint>();
         builder.Services.AddSingleton(sp => new LandingPage(sp.GetRequiredService<ScrapeCoordinator>(), sp.GetRequiredService<CollectorRunner>(), build, options.TelemetryPath));
 
@@ -123,18 +125,17 @@ public static class Program
         WebSecurity.UseWebSecurity(app, webConfig);   // TLS is set on the listeners above; auth and headers cover every path
         MetricsEndpoint metrics = app.Services.GetRequiredService<MetricsEndpoint>();
         LandingPage landing = app.Services.GetRequiredService<LandingPage>();
-        // After authentication, so that requests without credentials never take a place; probes are never limited.
-        var inFlight = new RequestLimit(options.MaxRequests,
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Web.RequestLimit"));
+        // After authentication, so that requests without credentials never take a turn; probes are never limited.
+        RequestLimit turns = app.Services.GetRequiredService<RequestLimit>();
         // RequestDelegate overloads: no reflection over handler parameters, so trimming and NativeAOT stay safe.
         // HEAD wherever GET: load balancers probe with it; Kestrel sends the headers and drops the body.
         string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
-        app.MapMethods(options.TelemetryPath, getOrHead, inFlight.Guard(metrics.HandleAsync));
-        app.MapMethods("/", getOrHead, inFlight.Guard(async context =>
+        app.MapMethods(options.TelemetryPath, getOrHead, (RequestDelegate)metrics.HandleAsync);   // takes its turn once its answer is ready
+        app.MapMethods("/", getOrHead, turns.Guard(async context =>
         {
             context.Response.ContentType = "text/html; charset=utf-8";
             await context.Response.WriteAsync(await landing.RenderAsync());
-        }));
+        }, RequestLimit.PageWait));
         app.MapMethods("/-/healthy", getOrHead, (RequestDelegate)(context => context.Response.WriteAsync("Healthy\n")));
         app.MapMethods("/-/ready", getOrHead, (RequestDelegate)(context => context.Response.WriteAsync("Ready\n")));
         return app;

@@ -12,7 +12,8 @@ namespace SocketExporter.Web;
 /// Prometheus's scrape timeout and then answers with what it has, marked partial; a collection that fails, or cannot
 /// answer within the timeout even so, answers 503 with the reason.
 /// </summary>
-public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunner runner, ScrapeMemoryReclaimer reclaimer)
+public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunner runner, ScrapeMemoryReclaimer reclaimer,
+    RequestLimit turns)
 {
     // Leave Prometheus time to receive the body before its own timeout fires.
     private static readonly TimeSpan TimeoutMargin = TimeSpan.FromMilliseconds(500);
@@ -35,6 +36,7 @@ public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunn
             return;
         }
         TimeSpan budget = ScrapeBudget(context.Request.Headers);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Task<ScrapeResult> collection = coordinator.CollectAsync(only, budget);
         ScrapeResult result;
         try
@@ -49,6 +51,13 @@ public sealed class MetricsEndpoint(ScrapeCoordinator coordinator, CollectorRunn
         if (result.Registry is null)
         {
             await Unavailable(context, result.Failure ?? "collection failed");
+            return;
+        }
+        // Writing the exposition is what costs: --web.max-requests bounds how many are written at once.
+        using IDisposable? turn = await turns.WaitTurnAsync(budget - clock.Elapsed, context.RequestAborted);
+        if (turn is null)
+        {
+            await turns.RejectAsync(context);
             return;
         }
         context.Response.OnCompleted(() =>

@@ -4,36 +4,73 @@ using Microsoft.Extensions.Logging;
 namespace SocketExporter.Web;
 
 /// <summary>
-/// --web.max-requests: how many requests to /metrics and / are served at once; one more is answered 503 at once,
-/// as node_exporter's promhttp.HandlerOpts.MaxRequestsInFlight does, instead of queueing behind the others. A request
-/// holds its place while it waits for the collection and while its response is written (a slow reader is cut off by
-/// <see cref="ConnectionLimits.MinResponseDataRate"/>). 0 means no limit.
+/// --web.max-requests: how many responses of /metrics and / are produced at once — what costs memory and CPU (the
+/// exposition text, the landing page). Waiting for the shared collection costs nothing (no thread, one task), so it
+/// does not count: a request takes a turn only once its answer is ready, and one beyond the limit waits for a turn, in
+/// order, within its own scrape timeout, then gets a 503. Unlike node_exporter's MaxRequestsInFlight, which answers
+/// 503 at once, a flood of clients cannot make Prometheus's own scrape fail by filling the places first: it waits
+/// behind at most the responses being written. 0 means no limit.
 /// </summary>
 public sealed class RequestLimit(int limit, ILogger log)
 {
     /// <summary>node_exporter's default.</summary>
     public const int Default = 40;
 
-    private int _inFlight;
+    /// <summary>How long a request for the landing page waits for a turn.</summary>
+    public static readonly TimeSpan PageWait = TimeSpan.FromSeconds(5);
 
-    public RequestDelegate Guard(RequestDelegate handler) => limit <= 0 ? handler : async context =>
+    private readonly SemaphoreSlim? _turns = limit > 0 ? new SemaphoreSlim(limit, limit) : null;
+
+    public int Limit => limit;
+
+    /// <summary>A turn to produce a response, or null when none came within <paramref name="wait"/>. Dispose it to give the
+    /// turn back.</summary>
+    public async Task<IDisposable?> WaitTurnAsync(TimeSpan wait, CancellationToken aborted)
     {
-        try
-        {
-            if (Interlocked.Increment(ref _inFlight) > limit)
-            {
-                // The log is rate-limited per source (LineLoggerProvider): a flood of rejections writes a few lines.
-                log.LogWarning("{Limit} requests in flight (--web.max-requests): answered 503 to {Client}", limit, context.Connection.RemoteIpAddress);
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                await context.Response.WriteAsync($"Limit of concurrent requests reached ({limit}), try again later.\n");
-                return;
-            }
+        if (_turns is null)
+            return NoTurn.Instance;
+        if (wait < TimeSpan.Zero)
+            wait = TimeSpan.Zero;
+        if (!await _turns.WaitAsync(wait, aborted).ConfigureAwait(false))
+            return null;
+        return new Turn(_turns);
+    }
+
+    /// <summary>The response to a request that got no turn in time.</summary>
+    public Task RejectAsync(HttpContext context)
+    {
+        // The log is rate-limited per source (LineLoggerProvider): a flood of rejections writes a few lines.
+        log.LogWarning("{Limit} responses being written (--web.max-requests) and no turn within the timeout: answered 503 to {Client}",
+            limit, context.Connection.RemoteIpAddress);
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync($"Limit of concurrent requests reached ({limit}), try again later.\n");
+    }
+
+    /// <summary>Runs <paramref name="handler"/> in a turn (for handlers with no collection to wait for first).</summary>
+    public RequestDelegate Guard(RequestDelegate handler, TimeSpan wait) => _turns is null ? handler : async context =>
+    {
+        using IDisposable? turn = await WaitTurnAsync(wait, context.RequestAborted);
+        if (turn is null)
+            await RejectAsync(context);
+        else
             await handler(context);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
     };
+
+    private sealed class Turn(SemaphoreSlim turns) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+                turns.Release();
+        }
+    }
+
+    private sealed class NoTurn : IDisposable
+    {
+        public static readonly NoTurn Instance = new();
+        public void Dispose() { }
+    }
 }
