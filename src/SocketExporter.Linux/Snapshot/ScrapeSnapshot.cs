@@ -37,6 +37,9 @@ public sealed class ScrapeSnapshot
     /// <summary>Why no process could be read at all (the proc root is missing or unreadable); null when it was read.</summary>
     public string? ProcessError { get; init; }
 
+    /// <summary>What the proc root turned out to be this scrape (null when it could not be opened or listed).</summary>
+    public ProcFs.ProcRootStatus? ProcRoot { get; init; }
+
     /// <summary>Processes whose fd table was denied: their sockets cannot be attributed.</summary>
     public int UnreadableProcesses { get; init; }
 

@@ -90,6 +90,16 @@ public sealed class SnapshotBuilder : IDisposable
             processError = $"{_options.ProcfsPath}: {Errno.Describe(errno)}";
         else if ((errno = _pidLister.List(procRoot, pids)) != 0)
             processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
+        ProcRootStatus? procRootStatus = null;
+        if (processError is null)
+        {
+            // Every scrape: a mount can be replaced under a running exporter. No process directory at all is an
+            // error, not a host without processes; a copy (not procfs, but with pid directories) is read and reported.
+            if ((errno = Libc.FStatFsType(procRoot, out long fsType)) != 0)
+                processError = $"{_options.ProcfsPath}: statfs: {Errno.Describe(errno)}";
+            else if ((procRootStatus = ProcRootStatus.Judge(fsType, pids.Count)).Value.Kind == ProcRootKind.NoProcesses)
+                processError = procRootStatus.Value.Problem(_options.ProcfsPath);
+        }
 
         double socketSeconds = 0;
         Task<List<NetNsSnapshot>> socketRead;
@@ -163,6 +173,7 @@ public sealed class SnapshotBuilder : IDisposable
             DeviceNames = devices.Count == 0 ? new Dictionary<DeviceNumber, string>()
                 : _deviceNodes.Resolve(devices.Select(d => d.Device)),
             ProcessError = processError,
+            ProcRoot = procRootStatus,
             Watches = watches,
             WatchErrors = watchErrors,
             PathHolds = pathHolds,

@@ -26,6 +26,11 @@ public static class ExporterHealth
         metrics.CreateGauge("socket_exporter_failed_processes",
             "Processes whose /proc files were malformed or failed to read with an unexpected error in this scrape.").Set(snapshot.FailedProcesses);
 
+        metrics.CreateGauge("socket_exporter_procfs_ok",
+            "1 when --path.procfs is a proc filesystem with processes in it (checked every scrape: statfs type and process " +
+            "directories); 0 when it is not: unreadable or without process directories (process collectors then report " +
+            "success 0), or a plain directory copy of one (read as given).").Set(snapshot.ProcRoot?.Kind == ProcRootKind.Proc ? 1 : 0);
+
         Gauge descriptors = metrics.CreateGauge("socket_exporter_unreadable_descriptors",
             "Descriptors whose /proc/PID/fd link could not be read in this scrape, by reason: name_too_long (the open file's " +
             "path is longer than PATH_MAX), truncated (the link filled the read buffer), error (another errno). Each is still " +
