@@ -102,12 +102,14 @@ public sealed class SnapshotBuilder : IDisposable
         }
 
         double socketSeconds = 0;
+        int threadOnlyNamespaces;
         Task<List<NetNsSnapshot>> socketRead;
         using (procRoot)
         {
             // Namespaces first (one readlink per pid), then the socket dumps — mostly kernel time walking the socket
             // hash tables — run on a second thread while this one walks /proc; the two join on the socket inode.
             NetNsDiscovery.Result discovery = _discovery.Discover(procRoot, processError is null ? pids : [], _options.AllNamespaces);
+            threadOnlyNamespaces = discovery.ThreadOnly;
             socketRead = Task.Factory.StartNew(() =>
             {
                 var socketClock = Stopwatch.StartNew();
@@ -174,6 +176,7 @@ public sealed class SnapshotBuilder : IDisposable
                 : _deviceNodes.Resolve(devices.Select(d => d.Device)),
             ProcessError = processError,
             ProcRoot = procRootStatus,
+            ThreadOnlyNamespaces = threadOnlyNamespaces,
             Watches = watches,
             WatchErrors = watchErrors,
             PathHolds = pathHolds,

@@ -84,6 +84,10 @@ public static class ExporterHealth
             "(sock_diag inside the namespace, needs CAP_SYS_ADMIN), procfs (/proc/[pid]/net fallback), none (unreadable) or skipped " +
             "(not read: the scrape deadline had passed). count() is the number of namespaces.",
             ["netns", "method"]);
+        metrics.CreateGauge("socket_exporter_netns_thread_only",
+            "Network namespaces that no process is in but one of a process's threads is (unshare(CLONE_NEWNET) or setns in " +
+            "one thread): found through /proc/PID/task/TID/ns/net and read through that thread, included in socket_exporter_netns_read.")
+            .Set(snapshot.ThreadOnlyNamespaces);
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             namespaces.WithLabels(ns.Label, NetNsSnapshot.MethodLabel(ns.Method)).Set(1);
