@@ -40,6 +40,9 @@ public sealed class ScrapeSnapshot
     /// <summary>Network namespaces no process is in, found through one of a process's threads (and read through it).</summary>
     public int ThreadOnlyNamespaces { get; init; }
 
+    /// <summary>Network namespaces held open only through an nsfs descriptor ("net:[N]") that no process or thread is in: not read.</summary>
+    public int DescriptorOnlyNamespaces { get; init; }
+
     /// <summary>What the proc root turned out to be this scrape (null when it could not be opened or listed).</summary>
     public ProcFs.ProcRootStatus? ProcRoot { get; init; }
 

@@ -84,6 +84,8 @@ public sealed class SnapshotBuilder : IDisposable
         string? processError = null;
         var pids = new List<int>(_lastProcessCount + 16);
         _fdWalker.TakeProblems();   // a build abandoned by cancellation left its counts behind
+        _fdWalker.ClearHeldNamespaces();
+        int descriptorOnlyNamespaces = 0;
 
         int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
         if (errno != 0)
@@ -142,6 +144,11 @@ public sealed class SnapshotBuilder : IDisposable
                     if (processes.Count > 0 && processes[^1].Pid == pid && discovery.PidNamespaces.TryGetValue(pid, out ulong ns))
                         processes[^1].NetNs = labels.TryGetValue(ns, out string? label) ? label : ns.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
+                // Namespaces held only through an nsfs descriptor: no process or thread is in one, so none was read.
+                if (_options.AllNamespaces)
+                    foreach (ulong held in _fdWalker.HeldNamespaces)
+                        if (!labels.ContainsKey(held))
+                            descriptorOnlyNamespaces++;
             }
             finally
             {
@@ -177,6 +184,7 @@ public sealed class SnapshotBuilder : IDisposable
             ProcessError = processError,
             ProcRoot = procRootStatus,
             ThreadOnlyNamespaces = threadOnlyNamespaces,
+            DescriptorOnlyNamespaces = descriptorOnlyNamespaces,
             Watches = watches,
             WatchErrors = watchErrors,
             PathHolds = pathHolds,

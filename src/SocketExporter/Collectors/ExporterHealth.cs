@@ -88,6 +88,10 @@ public static class ExporterHealth
             "Network namespaces that no process is in but one of a process's threads is (unshare(CLONE_NEWNET) or setns in " +
             "one thread): found through /proc/PID/task/TID/ns/net and read through that thread, included in socket_exporter_netns_read.")
             .Set(snapshot.ThreadOnlyNamespaces);
+        metrics.CreateGauge("socket_exporter_netns_unread_held",
+            "Network namespaces held open through a namespace descriptor (an fd whose link reads net:[N]) that no process or " +
+            "thread is in, and no /run/netns name binds: their sockets are not read (no process to enter them through).")
+            .Set(snapshot.DescriptorOnlyNamespaces);
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             namespaces.WithLabels(ns.Label, NetNsSnapshot.MethodLabel(ns.Method)).Set(1);

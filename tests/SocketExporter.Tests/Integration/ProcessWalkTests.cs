@@ -96,6 +96,20 @@ public sealed class ProcessWalkTests(ExporterFixture fixture) : IClassFixture<Ex
         Assert.True(Assert.Single(metrics.Named("socket_exporter_netns_thread_only")).Value >= 1);
     }
 
+    [Fact]
+    public void Netns_HeldOnlyByADescriptor_IsCountedAsUnread()
+    {
+        using HolderProcess holder = HolderProcess.StartScript("walk_holder.py", [], "heldns");
+        string netns = holder.Info.GetProperty("netns").GetUInt64().ToString();
+        // The reference: the holder's fd names the namespace (lsns and ls -l /proc/PID/fd show the same net:[N]).
+        Assert.Equal($"net:[{netns}]", new FileInfo($"/proc/{holder.Pid}/fd/{holder.Int("nsfd")}").LinkTarget);
+
+        MetricSet metrics = fixture.Exporter.ScrapeMetrics();
+
+        Assert.DoesNotContain(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == netns);   // nothing to enter it through
+        Assert.True(Assert.Single(metrics.Named("socket_exporter_netns_unread_held")).Value >= 1);
+    }
+
     // lsof -F f: one 'f' line per descriptor; numeric ones are real fds (cwd, txt, mem… are not).
     private static int LsofDescriptorCount(string pid) =>
         ToolRunner.Run("lsof", ["-n", "-P", "-p", pid, "-F", "f"], TimeSpan.FromSeconds(30), acceptedExitCodes: [0, 1])
