@@ -52,6 +52,12 @@ public static class Program
             return 0;
         }
 
+        if (Linux.ProcFs.ProcRoot.StartupError(options.ProcfsPath) is { } procfsError)
+        {
+            Console.Error.WriteLine($"socket_exporter: error: {procfsError}");
+            return 2;
+        }
+
         IReadOnlyList<ISnapshotCollector> all = CollectorList.All(options.Devices);
         WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build, webConfig);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Program");

@@ -210,6 +210,24 @@ internal static unsafe partial class Libc
         var bytes = new ReadOnlySpan<byte>(ifreq, IFNAMSIZ);
         int end = bytes.IndexOf((byte)0);
         name = System.Text.Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+
+    [LibraryImport(Lib, EntryPoint = "fstatfs", SetLastError = true)]
+    private static partial int FStatFsRaw(SafeFd fd, byte* buf);
+
+    // struct statfs (bits/statfs.h) is 120 bytes on x86_64 and arm64; room to spare for any 64-bit ABI.
+    private const int StatfsBufferSize = 256;
+
+    /// <summary>f_type of the filesystem <paramref name="fd"/> lives on (PROC_SUPER_MAGIC for procfs). f_type is the first
+    /// member of struct statfs, a long (__fsword_t) on 64-bit Linux.</summary>
+    internal static int FStatFsType(SafeFd fd, out long type)
+    {
+        byte* buf = stackalloc byte[StatfsBufferSize];
+        if (FStatFsRaw(fd, buf) < 0)
+        {
+            type = 0;
+            return Marshal.GetLastPInvokeError();
+        }
+        type = *(long*)buf;
         return 0;
     }
 }

@@ -10,14 +10,21 @@ namespace SocketExporter.Linux.Namespaces;
 public sealed class NetNsDiscovery(string procfsPath)
 {
     private readonly byte[] _link = new byte[64];
+    private readonly byte[] _tasks = new byte[8 * 1024];
 
-    public sealed record Result(IReadOnlyList<NetNsTarget> Targets, IReadOnlyDictionary<int, ulong> PidNamespaces, ulong OwnInode, bool HostFromPid1);
+    /// <param name="ThreadOnly">Namespaces that no process is in, found only as one of a process's threads' (a thread
+    /// that called unshare(CLONE_NEWNET) or setns): read through that thread's /proc/TID, counted apart.</param>
+    public sealed record Result(IReadOnlyList<NetNsTarget> Targets, IReadOnlyDictionary<int, ulong> PidNamespaces, ulong OwnInode, bool HostFromPid1)
+    {
+        public int ThreadOnly { get; init; }
+    }
 
     public Result Discover(SafeFd procRoot, IReadOnlyList<int> pids, bool allNamespaces)
     {
         ulong own = ReadOwnInode();
         var pidNs = new Dictionary<int, ulong>(pids.Count);
         var firstPid = new Dictionary<ulong, int>();
+        int threadOnly = 0;
         Span<byte> path = stackalloc byte[32];
         foreach (int pid in pids)
         {
@@ -26,6 +33,8 @@ public sealed class NetNsDiscovery(string procfsPath)
                 continue;   // gone, or hidden without CAP_SYS_PTRACE
             pidNs[pid] = inode;
             firstPid.TryAdd(inode, pid);
+            if (allNamespaces)
+                threadOnly += FindThreadNamespaces(procRoot, pid, inode, firstPid);
         }
         bool hostFromPid1 = pidNs.TryGetValue(1, out ulong host);
         if (!hostFromPid1)
@@ -45,7 +54,44 @@ public sealed class NetNsDiscovery(string procfsPath)
             if (!targets.Any(t => t.Inode == inode))
                 targets.Add(new NetNsTarget(inode, null, name) { IsHost = inode == host });
         targets.Sort((a, b) => b.IsHost.CompareTo(a.IsHost) != 0 ? b.IsHost.CompareTo(a.IsHost) : a.Inode.CompareTo(b.Inode));
-        return new Result(targets, pidNs, own, hostFromPid1);
+        return new Result(targets, pidNs, own, hostFromPid1) { ThreadOnly = threadOnly };
+    }
+
+    /// <summary>
+    /// unshare(CLONE_NEWNET) and setns move only the calling thread, so a namespace can live in one thread of a process
+    /// whose /proc/PID/ns/net says otherwise. Each thread's /proc/PID/task/TID/ns/net is compared with the process's;
+    /// a namespace seen nowhere else becomes a target through that thread: /proc/TID is reachable though not listed, so
+    /// /proc/TID/net/* and /proc/TID/ns/net name the thread's namespace. Costs an open, a getdents64 and one readlink
+    /// per extra thread of each process.
+    /// </summary>
+    private int FindThreadNamespaces(SafeFd procRoot, int pid, ulong processNs, Dictionary<ulong, int> firstPid)
+    {
+        Span<byte> path = stackalloc byte[32];
+        int length = PathBytes.WritePidPath(path, pid, "/task"u8);
+        if (Libc.OpenAt(procRoot, path[..length], Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd taskDir) != 0)
+        {
+            taskDir.Dispose();
+            return 0;   // gone
+        }
+        int found = 0;
+        using (taskDir)
+        {
+            while (Libc.GetDents64(taskDir, _tasks, out int read) == 0 && read > 0)
+            {
+                var entries = new ProcFs.DirectoryEntries(_tasks.AsSpan(0, read));
+                while (entries.MoveNext())
+                {
+                    if (!System.Buffers.Text.Utf8Parser.TryParse(entries.Name, out int tid, out int used) || used != entries.Name.Length || tid == pid)
+                        continue;   // ".", "..", the main thread
+                    length = PathBytes.WritePidPath(path, tid, "/ns/net"u8);
+                    if (Libc.ReadLinkAt(taskDir, path[..length], _link, out int n) != 0 || !NsLinkParser.TryParseNet(_link.AsSpan(0, n), out ulong inode))
+                        continue;   // the thread exited
+                    if (inode != processNs && firstPid.TryAdd(inode, tid))
+                        found++;
+                }
+            }
+        }
+        return found;
     }
 
     private ulong ReadOwnInode()

@@ -33,6 +33,14 @@ public sealed class FdWalker
     /// <summary>A smaller link buffer lets tests reach the truncation path with short fixture links.</summary>
     internal FdWalker(int targetBufferSize) => _target = new byte[targetBufferSize];
 
+    private readonly HashSet<ulong> _heldNetNs = [];
+
+    /// <summary>Network namespaces held open through an nsfs descriptor ("net:[N]", e.g. a runtime keeping a namespace
+    /// alive), seen by the walks since the last <see cref="ClearHeldNamespaces"/>.</summary>
+    public IReadOnlySet<ulong> HeldNamespaces => _heldNetNs;
+
+    public void ClearHeldNamespaces() => _heldNetNs.Clear();
+
     /// <summary>Returns the per-descriptor read problems counted so far and starts counting again (once per scrape).</summary>
     public FdReadProblems TakeProblems()
     {
@@ -79,6 +87,8 @@ public sealed class FdWalker
                     FdKind kind = FdTarget.Classify(target, out ulong socketInode, out bool needsStat);
                     if (kind == FdKind.Socket && socketInode != 0)
                         owners.Add(socketInode, processIndex);
+                    else if (kind == FdKind.Other && Namespaces.NsLinkParser.TryParseNet(target, out ulong netNs))
+                        _heldNetNs.Add(netNs);
                     if (needsStat && statPaths)
                         kind = StatKind(fdDir, entries.NameZ, processIndex, devices, filesystems);
                     counts.Increment(kind);

@@ -37,6 +37,15 @@ public sealed class ScrapeSnapshot
     /// <summary>Why no process could be read at all (the proc root is missing or unreadable); null when it was read.</summary>
     public string? ProcessError { get; init; }
 
+    /// <summary>Network namespaces no process is in, found through one of a process's threads (and read through it).</summary>
+    public int ThreadOnlyNamespaces { get; init; }
+
+    /// <summary>Network namespaces held open only through an nsfs descriptor ("net:[N]") that no process or thread is in: not read.</summary>
+    public int DescriptorOnlyNamespaces { get; init; }
+
+    /// <summary>What the proc root turned out to be this scrape (null when it could not be opened or listed).</summary>
+    public ProcFs.ProcRootStatus? ProcRoot { get; init; }
+
     /// <summary>Processes whose fd table was denied: their sockets cannot be attributed.</summary>
     public int UnreadableProcesses { get; init; }
 

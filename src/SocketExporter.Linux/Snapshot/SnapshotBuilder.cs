@@ -84,20 +84,34 @@ public sealed class SnapshotBuilder : IDisposable
         string? processError = null;
         var pids = new List<int>(_lastProcessCount + 16);
         _fdWalker.TakeProblems();   // a build abandoned by cancellation left its counts behind
+        _fdWalker.ClearHeldNamespaces();
+        int descriptorOnlyNamespaces = 0;
 
         int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
         if (errno != 0)
             processError = $"{_options.ProcfsPath}: {Errno.Describe(errno)}";
         else if ((errno = _pidLister.List(procRoot, pids)) != 0)
             processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
+        ProcRootStatus? procRootStatus = null;
+        if (processError is null)
+        {
+            // Every scrape: a mount can be replaced under a running exporter. No process directory at all is an
+            // error, not a host without processes; a copy (not procfs, but with pid directories) is read and reported.
+            if ((errno = Libc.FStatFsType(procRoot, out long fsType)) != 0)
+                processError = $"{_options.ProcfsPath}: statfs: {Errno.Describe(errno)}";
+            else if ((procRootStatus = ProcRootStatus.Judge(fsType, pids.Count)).Value.Kind == ProcRootKind.NoProcesses)
+                processError = procRootStatus.Value.Problem(_options.ProcfsPath);
+        }
 
         double socketSeconds = 0;
+        int threadOnlyNamespaces;
         Task<List<NetNsSnapshot>> socketRead;
         using (procRoot)
         {
             // Namespaces first (one readlink per pid), then the socket dumps — mostly kernel time walking the socket
             // hash tables — run on a second thread while this one walks /proc; the two join on the socket inode.
             NetNsDiscovery.Result discovery = _discovery.Discover(procRoot, processError is null ? pids : [], _options.AllNamespaces);
+            threadOnlyNamespaces = discovery.ThreadOnly;
             socketRead = Task.Factory.StartNew(() =>
             {
                 var socketClock = Stopwatch.StartNew();
@@ -130,6 +144,11 @@ public sealed class SnapshotBuilder : IDisposable
                     if (processes.Count > 0 && processes[^1].Pid == pid && discovery.PidNamespaces.TryGetValue(pid, out ulong ns))
                         processes[^1].NetNs = labels.TryGetValue(ns, out string? label) ? label : ns.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
+                // Namespaces held only through an nsfs descriptor: no process or thread is in one, so none was read.
+                if (_options.AllNamespaces)
+                    foreach (ulong held in _fdWalker.HeldNamespaces)
+                        if (!labels.ContainsKey(held))
+                            descriptorOnlyNamespaces++;
             }
             finally
             {
@@ -163,6 +182,9 @@ public sealed class SnapshotBuilder : IDisposable
             DeviceNames = devices.Count == 0 ? new Dictionary<DeviceNumber, string>()
                 : _deviceNodes.Resolve(devices.Select(d => d.Device)),
             ProcessError = processError,
+            ProcRoot = procRootStatus,
+            ThreadOnlyNamespaces = threadOnlyNamespaces,
+            DescriptorOnlyNamespaces = descriptorOnlyNamespaces,
             Watches = watches,
             WatchErrors = watchErrors,
             PathHolds = pathHolds,

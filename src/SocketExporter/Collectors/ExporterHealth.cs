@@ -26,6 +26,11 @@ public static class ExporterHealth
         metrics.CreateGauge("socket_exporter_failed_processes",
             "Processes whose /proc files were malformed or failed to read with an unexpected error in this scrape.").Set(snapshot.FailedProcesses);
 
+        metrics.CreateGauge("socket_exporter_procfs_ok",
+            "1 when --path.procfs is a proc filesystem with processes in it (checked every scrape: statfs type and process " +
+            "directories); 0 when it is not: unreadable or without process directories (process collectors then report " +
+            "success 0), or a plain directory copy of one (read as given).").Set(snapshot.ProcRoot?.Kind == ProcRootKind.Proc ? 1 : 0);
+
         Gauge descriptors = metrics.CreateGauge("socket_exporter_unreadable_descriptors",
             "Descriptors whose /proc/PID/fd link could not be read in this scrape, by reason: name_too_long (the open file's " +
             "path is longer than PATH_MAX), truncated (the link filled the read buffer), error (another errno). Each is still " +
@@ -79,6 +84,14 @@ public static class ExporterHealth
             "(sock_diag inside the namespace, needs CAP_SYS_ADMIN), procfs (/proc/[pid]/net fallback), none (unreadable) or skipped " +
             "(not read: the scrape deadline had passed). count() is the number of namespaces.",
             ["netns", "method"]);
+        metrics.CreateGauge("socket_exporter_netns_thread_only",
+            "Network namespaces that no process is in but one of a process's threads is (unshare(CLONE_NEWNET) or setns in " +
+            "one thread): found through /proc/PID/task/TID/ns/net and read through that thread, included in socket_exporter_netns_read.")
+            .Set(snapshot.ThreadOnlyNamespaces);
+        metrics.CreateGauge("socket_exporter_netns_unread_held",
+            "Network namespaces held open through a namespace descriptor (an fd whose link reads net:[N]) that no process or " +
+            "thread is in, and no /run/netns name binds: their sockets are not read (no process to enter them through).")
+            .Set(snapshot.DescriptorOnlyNamespaces);
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             namespaces.WithLabels(ns.Label, NetNsSnapshot.MethodLabel(ns.Method)).Set(1);

@@ -79,6 +79,8 @@ public sealed class ReadProblemLog(ILogger logger)
         var problems = new Dictionary<string, string>(StringComparer.Ordinal);
         if (snapshot.ProcessError is not null)
             problems["processes"] = snapshot.ProcessError;
+        else if (snapshot.ProcRoot?.Problem("the proc root") is { } procRoot)
+            problems["processes"] = procRoot;   // a copy that is read anyway: said once, not an error
         if (DescriptorProblem(snapshot.UnreadableDescriptors) is { } descriptors)
             problems["descriptor links"] = descriptors;
         var reasons = new List<string>();

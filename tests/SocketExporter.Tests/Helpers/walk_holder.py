@@ -2,11 +2,12 @@
 """Processes that the /proc walk finds hard to read, for the integration tests. Prints one JSON line when ready,
 then answers each command line on stdin with one JSON line; exits (cleaning up) when stdin closes.
 
-Usage: walk_holder.py deep WORKDIR | identity | threadns
+Usage: walk_holder.py deep WORKDIR | identity | threadns | heldns
   deep WORKDIR  opens a file below a directory chain longer than PATH_MAX (4096), THEN three TCP listeners,
                 so the listeners' fds come after the one whose link cannot be read.
   identity      one TCP listener; commands: "move CGROUPDIR..." (joins each cgroup dir), "setuid UID" (setresuid).
-  threadns      one thread unshares its network namespace and listens there; the process's own ns is the caller's."""
+  threadns      one thread unshares its network namespace and listens there; the process's own ns is the caller's.
+  heldns        a namespace kept only by an nsfs fd and a listener of a thread that has exited."""
 import ctypes, json, os, select, socket, sys, threading
 
 PATH_MAX = 4096
@@ -93,6 +94,27 @@ def threadns():
     out["process_netns"] = os.stat("/proc/self/ns/net").st_ino
     return keep, out, stop.set, None
 
+def heldns():
+    """A namespace no thread is in: a thread unshares, opens its ns/net (an nsfs fd) and a listener, and exits."""
+    keep, out = [], {"pid": os.getpid()}
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = {}
+
+    def inside():
+        try:
+            if libc.unshare(CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+            found["nsfd"] = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+            s = socket.socket(); s.bind(("0.0.0.0", 0)); s.listen(4); keep.append(s)
+            found["netns"] = os.fstat(found["nsfd"]).st_ino
+        except OSError as e:
+            found["error"] = str(e)
+    t = threading.Thread(target=inside); t.start(); t.join()   # the thread is gone: only the fds hold the namespace
+    if "error" in found:
+        raise SystemExit(found["error"])
+    out.update(found)
+    return keep, out, None, None
+
 def main():
     os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     scenario = sys.argv[1]
@@ -100,6 +122,7 @@ def main():
         "deep": lambda: deep(sys.argv[2]),
         "identity": identity,
         "threadns": threadns,
+        "heldns": heldns,
     }[scenario]()
     print(json.dumps(out), flush=True)
     for line in sys.stdin:

@@ -76,6 +76,40 @@ public sealed class ProcessWalkTests(ExporterFixture fixture) : IClassFixture<Ex
         }
     }
 
+    [Fact]
+    public void Netns_OnlyInOneThread_IsFoundReadAndCounted()
+    {
+        using HolderProcess holder = HolderProcess.StartScript("walk_holder.py", [], "threadns");
+        string pid = holder.Pid.ToString(), netns = holder.Info.GetProperty("netns").GetUInt64().ToString();
+        int port = holder.Int("port"), tid = holder.Int("tid");
+        Assert.NotEqual(holder.Info.GetProperty("process_netns").GetUInt64(), holder.Info.GetProperty("netns").GetUInt64());
+
+        // The reference: ss inside the thread's namespace sees the listener, held by the holder.
+        var ss = Ss.Parse(ToolRunner.Run("nsenter", $"--net=/proc/{pid}/task/{tid}/ns/net", "ss", "-tuanpH"));
+        SsSocket theirs = Assert.Single(ss, s => s.Protocol == "tcp" && s.State == "LISTEN" && s.LocalPort == port);
+        Assert.Contains(theirs.Users, u => u.Pid == holder.Pid);
+
+        MetricSet metrics = fixture.Exporter.ScrapeMetrics();
+        Assert.Single(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == netns);
+        Sample ours = Assert.Single(metrics.Named("socket_listening"), s => s["netns"] == netns && s["port"] == port.ToString());
+        Assert.Equal(("tcp", theirs.LocalAddress, pid, "python3"), (ours["protocol"], ours["address"], ours["pid"], ours["program"]));
+        Assert.True(Assert.Single(metrics.Named("socket_exporter_netns_thread_only")).Value >= 1);
+    }
+
+    [Fact]
+    public void Netns_HeldOnlyByADescriptor_IsCountedAsUnread()
+    {
+        using HolderProcess holder = HolderProcess.StartScript("walk_holder.py", [], "heldns");
+        string netns = holder.Info.GetProperty("netns").GetUInt64().ToString();
+        // The reference: the holder's fd names the namespace (lsns and ls -l /proc/PID/fd show the same net:[N]).
+        Assert.Equal($"net:[{netns}]", new FileInfo($"/proc/{holder.Pid}/fd/{holder.Int("nsfd")}").LinkTarget);
+
+        MetricSet metrics = fixture.Exporter.ScrapeMetrics();
+
+        Assert.DoesNotContain(metrics.Named("socket_exporter_netns_read"), s => s["netns"] == netns);   // nothing to enter it through
+        Assert.True(Assert.Single(metrics.Named("socket_exporter_netns_unread_held")).Value >= 1);
+    }
+
     // lsof -F f: one 'f' line per descriptor; numeric ones are real fds (cwd, txt, mem… are not).
     private static int LsofDescriptorCount(string pid) =>
         ToolRunner.Run("lsof", ["-n", "-P", "-p", pid, "-F", "f"], TimeSpan.FromSeconds(30), acceptedExitCodes: [0, 1])

@@ -245,4 +245,26 @@ public sealed class ReadProblemLogTests
         Assert.Equal(ReadProblemLog.MaxNewPerScrape + 1, lines.Count);
         Assert.Equal("and 15 more read problems in this scrape", lines[^1].Text);
     }
+
+    [Fact]
+    public void UnreadableDescriptorsAndACopiedProcRoot_AreLoggedOnceWhateverTheCounts()
+    {
+        var log = new LineLog();
+        var problems = new ReadProblemLog(log);
+        ScrapeSnapshot With(int tooLong) => new()
+        {
+            Namespaces = [Host()], Sockets = [], SocketTables = [], Processes = [], Owners = new SocketOwnerIndex(),
+            UnreadableDescriptors = new FdReadProblems { NameTooLong = tooLong },
+            ProcRoot = ProcRootStatus.Judge(0xef53, 3),   // ext4 with pid directories: a copy
+        };
+
+        problems.Observe(With(1));
+        var lines = log.Take();
+        Assert.Equal(2, lines.Count);
+        Assert.Contains(lines, l => l.Text.Contains("descriptor links") && l.Text.Contains("name_too_long"));
+        Assert.Contains(lines, l => l.Text.Contains("is not a proc filesystem (statfs f_type 0xef53): read as a copy"));
+
+        problems.Observe(With(5));   // more of the same: not logged again
+        Assert.Empty(log.Take());
+    }
 }
