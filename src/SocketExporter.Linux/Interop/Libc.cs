@@ -210,6 +210,8 @@ internal static unsafe partial class Libc
         var bytes = new ReadOnlySpan<byte>(ifreq, IFNAMSIZ);
         int end = bytes.IndexOf((byte)0);
         name = System.Text.Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+        return 0;
+    }
 
     [LibraryImport(Lib, EntryPoint = "fstatfs", SetLastError = true)]
     private static partial int FStatFsRaw(SafeFd fd, byte* buf);
