@@ -5,8 +5,9 @@ namespace SocketExporter.Web;
 
 /// <summary>
 /// Lets at most <c>workers</c> callers in at once (bcrypt verifications); the others wait in a queue per client
-/// source, and the queues take turns. A client that sends a flood of wrong passwords therefore delays another
-/// client by at most one verification per worker, not by its whole flood; and a source may keep only
+/// source, and the queues take turns, a source that has not been served since it began waiting first. A client that
+/// sends a flood of wrong passwords therefore delays another client by the verification in progress only, not by
+/// its whole flood (a strict rotation would add the flood's next one); and a source may keep only
 /// <c>maxWaitingPerSource</c> waiting, beyond which it is refused at once (429) instead of queueing without bound.
 /// A flood from the same source as Prometheus (behind the same NAT) still delays it: nothing else tells the
 /// requests apart before bcrypt has run.
@@ -15,7 +16,10 @@ internal sealed class SourceFairGate(int workers, int maxWaitingPerSource)
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, Queue<TaskCompletionSource>> _waiting = [];
-    private readonly Queue<string> _turns = new();   // sources with waiters, each once, in the order they are served
+    // Each source with waiters is in one of the two: newcomers (not served since they began waiting) go first, then
+    // the rotation of sources already served once.
+    private readonly Queue<string> _newcomers = new();
+    private readonly Queue<string> _turns = new();
     private int _running;
 
     /// <summary>Waits for a place; null when <paramref name="source"/> already has the most waiting (or the wait
@@ -33,7 +37,7 @@ internal sealed class SourceFairGate(int workers, int maxWaitingPerSource)
             if (!_waiting.TryGetValue(source, out Queue<TaskCompletionSource>? queue))
             {
                 _waiting[source] = queue = new Queue<TaskCompletionSource>();
-                _turns.Enqueue(source);
+                _newcomers.Enqueue(source);
             }
             if (queue.Count >= maxWaitingPerSource)
                 return null;
@@ -72,14 +76,14 @@ internal sealed class SourceFairGate(int workers, int maxWaitingPerSource)
     {
         lock (_lock)
         {
-            while (_turns.TryDequeue(out string? source))
+            while (_newcomers.TryDequeue(out string? source) || _turns.TryDequeue(out source))
             {
                 Queue<TaskCompletionSource> queue = _waiting[source];
                 bool handed = false;
                 while (!handed && queue.TryDequeue(out TaskCompletionSource? turn))
                     handed = turn.TrySetResult();   // false for a waiter whose request was aborted
                 if (queue.Count > 0)
-                    _turns.Enqueue(source);   // to the back: the other sources go first
+                    _turns.Enqueue(source);   // to the back of the rotation: the other sources go first
                 else
                     _waiting.Remove(source);
                 if (handed)

@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using SocketExporter.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace SocketExporter.Tests.Web;
 
 /// <summary>What every client sees of the HTTP surface: methods, headers, the in-flight limit, and the log it causes.</summary>
 [Trait("Category", "Integration")]
-public sealed class HttpSurfaceTests(ExporterFixture fixture) : IClassFixture<ExporterFixture>
+public sealed class HttpSurfaceTests(ExporterFixture fixture, ITestOutputHelper output) : IClassFixture<ExporterFixture>
 {
     private readonly ExporterProcess _exporter = fixture.Exporter;
 
@@ -72,6 +73,7 @@ public sealed class HttpSurfaceTests(ExporterFixture fixture) : IClassFixture<Ex
         Assert.Equal(30, results.Length);
         Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
         Assert.All(results, r => Assert.Contains("socket_exporter_build_info", r.Body));
+        output.WriteLine("30 concurrent scrapes with --web.max-requests=1: all answered 200");
         Assert.All(await Task.WhenAll(probes), r => Assert.Equal(HttpStatusCode.OK, r.Status));
     }
 
@@ -96,6 +98,7 @@ public sealed class HttpSurfaceTests(ExporterFixture fixture) : IClassFixture<Ex
         Assert.Equal(HttpStatusCode.OK, (await new HttpClient().GetAsync(exporter.BaseUrl + "/-/healthy")).StatusCode);
 
         int written = LogLines(exporter.Stderr) - before;
+        output.WriteLine($"{Connections} connections in {took.TotalSeconds:0.0} s at debug level: {written} log lines");
         // Each source may write 20 at once and one a second after, plus its summaries; about ten sources take part.
         int bound = 15 * (20 + (int)took.TotalSeconds + 20);
         Assert.True(written < Connections && written <= bound, $"{written} lines for {Connections} connections in {took.TotalSeconds:0.0} s (bound {bound})");

@@ -28,6 +28,24 @@ public sealed class SourceFairGateTests
     }
 
     [Fact]
+    public async Task EnterAsync_NewSource_GoesBeforeTheNextTurnOfAFloodingOne()
+    {
+        var gate = new SourceFairGate(workers: 1, maxWaitingPerSource: 8);
+        SourceFairGate.Lease held = (await gate.EnterAsync("x", CancellationToken.None))!;
+        ValueTask<SourceFairGate.Lease?> a1 = gate.EnterAsync("a", CancellationToken.None), a2 = gate.EnterAsync("a", CancellationToken.None);
+        held.Dispose();
+        SourceFairGate.Lease? first = await a1;
+        Assert.NotNull(first);
+        ValueTask<SourceFairGate.Lease?> b1 = gate.EnterAsync("b", CancellationToken.None);   // arrives while a is served
+        first.Dispose();
+        Assert.True(b1.IsCompleted, "the newcomer waited for the flooding source's next turn");
+        Assert.False(a2.IsCompleted);
+        (await b1)!.Dispose();
+        using SourceFairGate.Lease? second = await a2;
+        Assert.NotNull(second);
+    }
+
+    [Fact]
     public async Task EnterAsync_SourceWithTooManyWaiting_RefusedAtOnceOthersStillQueue()
     {
         var gate = new SourceFairGate(workers: 1, maxWaitingPerSource: 2);
