@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,6 +62,20 @@ public static class Program
         IReadOnlyList<ISnapshotCollector> all = CollectorList.All(options.Devices);
         WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build, webConfig);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Program");
+        // SIGHUP's default action ends the process (exit 129). As Prometheus does, it re-reads the configuration
+        // instead: the web config and its certificate files, which apply without a restart. --config.file holds
+        // flags (filters, limits, watch paths, collectors) that shape the whole pipeline, so it is read at start only.
+        using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            if (webConfig is null)
+            {
+                log.LogInformation("SIGHUP: no --web.config.file to reload (--config.file is read at start only)");
+                return;
+            }
+            log.LogInformation("SIGHUP: reloading the web config {File} (--config.file is read at start only)", webConfig.FilePath);
+            webConfig.Reload.Request();
+        });
         try
         {
             app.Start();

@@ -18,6 +18,9 @@ public sealed record WebConfig
     /// is seen by <see cref="WebConfigReloader"/>, even one made between the start-up read and the first request.</summary>
     public Linux.Interop.FileVersion? Version { get; init; }
 
+    /// <summary>Makes the reloaders of this config re-read their files now (SIGHUP); shared by copies made with `with`.</summary>
+    public ReloadSignal Reload { get; init; } = new();
+
     /// <summary>User name → bcrypt hash. Empty: no authentication.</summary>
     public IReadOnlyDictionary<string, string> BasicAuthUsers { get; init; } = new Dictionary<string, string>();
 }

@@ -56,7 +56,7 @@ public static class WebSecurity
         }
 
         ILoggerFactory logs = kestrel.ApplicationServices?.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-        var reloader = new CertificateReloader(config.FilePath, tls, logs.CreateLogger("SocketExporter.Web.CertificateReloader"));
+        var reloader = new CertificateReloader(config.FilePath, tls, logs.CreateLogger("SocketExporter.Web.CertificateReloader"), config.Reload);
         ClientCertificateVerifier? verifier = !tls.VerifiesClientCertificates ? null
             : new ClientCertificateVerifier(tls.ClientCaFile is null ? null : ClientCertificateVerifier.LoadTrustAnchors(config.FilePath, tls.ClientCaFile));
         CipherSuitesPolicy? ciphers = CipherPolicy(tls);

@@ -248,15 +248,56 @@ public sealed class WebConfigTests : IDisposable
         File.WriteAllText(cert, certPem);
         File.WriteAllText(key, keyPem);
         WebConfig config = WebSecurity.Load(WriteConfig("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"));
-        var reloader = new CertificateReloader(config.FilePath, config.Tls!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        using var reloader = new CertificateReloader(config.FilePath, config.Tls!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, poll: false);
         Assert.Equal(serial, reloader.Current.Certificate.SerialNumber);
 
         (string nextCert, string nextKey, string nextSerial) = SelfSigned("second");
         File.WriteAllText(cert, nextCert);   // the key not yet replaced: the pair does not match
+        reloader.Poll();
         Assert.Equal(serial, reloader.Current.Certificate.SerialNumber);
         File.WriteAllText(key, nextKey);
+        reloader.Poll();
         Assert.Equal(nextSerial, reloader.Current.Certificate.SerialNumber);
         Assert.NotEqual(serial, nextSerial);
+    }
+
+    // Issue 17: cert_file replaced by a FIFO or linked to /dev/zero hung or exhausted every handshake, and the
+    // failure was not remembered. A look keeps the last good pair, returns, and the broken version is remembered.
+    [Theory]
+    [InlineData("fifo")]
+    [InlineData("devzero")]
+    public void CertificateReloader_CertFileNotARegularFile_KeepsLastGoodWithoutHanging(string kind)
+    {
+        (string certPem, string keyPem, string serial) = SelfSigned("first");
+        string cert = Path.Combine(_dir, "server.crt"), key = Path.Combine(_dir, "server.key");
+        File.WriteAllText(cert, certPem);
+        File.WriteAllText(key, keyPem);
+        WebConfig config = WebSecurity.Load(WriteConfig("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"));
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var reloader = new CertificateReloader(config.FilePath, config.Tls!, new QueueLogger(log), poll: false);
+
+        File.Delete(cert);
+        if (kind == "fifo")
+            Infrastructure.ToolRunner.Run("mkfifo", cert);
+        else
+            File.CreateSymbolicLink(cert, "/dev/zero");
+        for (int look = 0; look < 3; look++)
+        {
+            var thread = new Thread(() => reloader.Poll()) { IsBackground = true };
+            thread.Start();
+            Assert.True(thread.Join(TimeSpan.FromSeconds(30)), "a look at the certificate did not return within 30 s");
+        }
+        Assert.Equal(serial, reloader.Current.Certificate.SerialNumber);
+        string warning = Assert.Single(log);   // remembered: three looks, one attempt
+        Assert.Contains("not a regular file", warning);
+    }
+
+    private sealed class QueueLogger(System.Collections.Concurrent.ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) => lines.Enqueue(formatter(state, exception));
     }
 
     private string WriteConfig(string yaml)

@@ -238,19 +238,19 @@ public sealed class WebSecurityIntegrationTests : IDisposable
         using HttpClient http = exporter.Client();
         Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "first")).StatusCode);
 
-        // The password is rotated and a header added: the next request follows the file.
+        // The password is rotated and a header added: requests follow the file from its next look (about a second).
         WriteConfig($"http_server_config:\n  headers:\n    X-Frame-Options: deny\nbasic_auth_users:\n  alice: {Hash("second")}\n");
-        Assert.Equal(HttpStatusCode.Unauthorized, (await Get(http, "/metrics", "alice", "first")).StatusCode);
-        HttpResponseMessage rotated = await Get(http, "/metrics", "alice", "second");
+        HttpResponseMessage rotated = await Until(() => Get(http, "/metrics", "alice", "second"), HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Get(http, "/metrics", "alice", "first")).StatusCode);
         Assert.Equal("deny", string.Join(",", rotated.Headers.GetValues("X-Frame-Options")));
         Assert.True(exporter.WaitForStderr("reloaded web config", TimeSpan.FromSeconds(10)), exporter.Stderr);
 
         // A broken file, then no file at all: the last good settings stay, so the endpoint never opens up.
         WriteConfig("basic_auth_users: [not, a, mapping");
+        Assert.True(exporter.WaitForStderr("cannot reload the web config", TimeSpan.FromSeconds(10)), exporter.Stderr);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "second")).StatusCode);
-        Assert.True(exporter.WaitForStderr("cannot reload the web config", TimeSpan.FromSeconds(10)), exporter.Stderr);
         File.Delete(config);
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Get(http, "/-/healthy", "alice", "second")).StatusCode);
@@ -290,8 +290,8 @@ public sealed class WebSecurityIntegrationTests : IDisposable
         string next = Path.Combine(_dir, "..data_tmp");
         File.CreateSymbolicLink(next, Version("..2026_11_25_second", "second"));
         ToolRunner.Run("mv", "-T", next, data);   // rename(2) over the old link, as the kubelet does
+        Assert.Equal(HttpStatusCode.OK, (await Until(() => Get(http, "/metrics", "alice", "second"), HttpStatusCode.OK)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Get(http, "/metrics", "alice", "first")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "second")).StatusCode);
     }
 
     [Fact]
@@ -312,7 +312,10 @@ public sealed class WebSecurityIntegrationTests : IDisposable
         Assert.Equal(first, exporter.Handshake().Certificate.SerialNumber);
 
         File.WriteAllText(Path.Combine(_dir, "server.key"), File.ReadAllText(newKey));
-        string second = exporter.Handshake().Certificate.SerialNumber;
+        // The files are looked at about once a second, not at each handshake.
+        string second = first;
+        for (var clock = Stopwatch.StartNew(); second == first && clock.Elapsed < TimeSpan.FromSeconds(15); Thread.Sleep(100))
+            second = exporter.Handshake().Certificate.SerialNumber;
         Assert.NotEqual(first, second);
         Assert.Equal(X509Certificate2.CreateFromPem(File.ReadAllText(newCert)).SerialNumber, second);
         // The log line is written by the exporter's logger and read by an async pipe reader here: it can trail
@@ -354,6 +357,78 @@ public sealed class WebSecurityIntegrationTests : IDisposable
         Assert.Contains($"{config}:4: tls_server_config.min_version: 'TLS9' is not a TLS version", stderr);
     }
 
+    // Issue 17: the web config replaced by a FIFO left every path, /-/healthy included, hanging for good (a thread
+    // stuck in open(2)); by YAML nested 100,000 deep, the exporter died of a stack overflow at the next request.
+    [Fact]
+    public async Task WebConfigReplacedByFifoThenDeepYaml_EveryPathKeepsAnswering_WithTheLastGoodUsers()
+    {
+        string hash = ToolRunner.Run("htpasswd", "-nbB", "-C", "4", "alice", "first").Trim().Split(':', 2)[1];
+        string config = WriteConfig($"basic_auth_users:\n  alice: {hash}\n");
+        using SecureExporter exporter = SecureExporter.Start(config, caCertificate: null);
+        using HttpClient http = exporter.Client();   // 30 s per request: generous, a hang fails it
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/-/healthy", "alice", "first")).StatusCode);
+
+        File.Delete(config);
+        ToolRunner.Run("mkfifo", config);
+        Assert.True(exporter.WaitForStderr("not a regular file", TimeSpan.FromSeconds(15)), exporter.Stderr);
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/-/healthy", "alice", "first")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/-/healthy")).StatusCode);
+
+        File.Delete(config);
+        File.WriteAllText(config, new string('[', 100_000));
+        Assert.True(exporter.WaitForStderr("nested more than 32 levels deep", TimeSpan.FromSeconds(15)), exporter.Stderr);
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "alice", "first")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
+        Assert.False(exporter.HasExited, exporter.Stderr);
+    }
+
+    // Issue 17: SIGHUP's default action ended the exporter (exit 129). It re-reads the web config instead.
+    [Fact]
+    public async Task Sighup_KeepsServing_AndReloadsTheWebConfig()
+    {
+        string config = WriteConfig("http_server_config:\n  headers:\n    X-Frame-Options: deny\n");
+        using SecureExporter exporter = SecureExporter.Start(config, caCertificate: null);
+        using HttpClient http = exporter.Client();
+
+        ToolRunner.Run("kill", "-HUP", exporter.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Unchanged, the file is read again all the same: SIGHUP is the operator saying "now".
+        Assert.True(exporter.WaitForStderr("on SIGHUP", TimeSpan.FromSeconds(15)), exporter.Stderr);
+        HttpResponseMessage after = await http.GetAsync("/-/healthy");
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal("deny", string.Join(",", after.Headers.GetValues("X-Frame-Options")));
+
+        WriteConfig("http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n");
+        ToolRunner.Run("kill", "-HUP", exporter.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var clock = Stopwatch.StartNew();
+        string frame;
+        do frame = string.Join(",", (await http.GetAsync("/-/healthy")).Headers.GetValues("X-Frame-Options"));
+        while (frame != "sameorigin" && clock.Elapsed < TimeSpan.FromSeconds(15));
+        Assert.Equal("sameorigin", frame);
+        Assert.False(exporter.HasExited, exporter.Stderr);
+    }
+
+    [Fact]
+    public void Sighup_WithoutWebConfig_KeepsServing()
+    {
+        using ExporterProcess exporter = ExporterProcess.Start();
+        ToolRunner.Run("kill", "-HUP", exporter.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(exporter.WaitForStderr("SIGHUP", TimeSpan.FromSeconds(15)), exporter.Stderr);
+        Assert.Contains("socket_exporter_build_info", exporter.Scrape());
+    }
+
+    /// <summary>Sends until the answer has <paramref name="expected"/> status, for up to 15 s (the files are polled).</summary>
+    private static async Task<HttpResponseMessage> Until(Func<Task<HttpResponseMessage>> send, HttpStatusCode expected)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            HttpResponseMessage response = await send();
+            if (response.StatusCode == expected || clock.Elapsed > TimeSpan.FromSeconds(15))
+                return response;
+            await Task.Delay(100);
+        }
+    }
+
     private string WriteConfig(string yaml)
     {
         string path = Path.Combine(_dir, "web-config.yml");
@@ -379,6 +454,8 @@ public sealed class WebSecurityIntegrationTests : IDisposable
         private readonly X509Certificate2? _ca;
 
         public int Port { get; }
+        public int Pid => _process.Id;
+        public bool HasExited => _process.HasExited;
         public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 
         /// <summary>Whether <paramref name="text"/> shows up on the exporter's stderr within <paramref name="timeout"/>.</summary>
