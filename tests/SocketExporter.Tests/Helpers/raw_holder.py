@@ -7,7 +7,7 @@ held = [
     socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP),
     socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP),
     socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6),
-    socket.socket(socket.AF_INET, socket.SOCK_RAW, 132),  # SCTP: reported by number-free name "sctp"
+    socket.socket(socket.AF_INET, socket.SOCK_RAW, 132),  # SCTP (132): labelled protocol="sctp"
 ]
 ping = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
 ping.bind(("127.0.0.1", 0))  # a ping socket is listed once bound (or used)

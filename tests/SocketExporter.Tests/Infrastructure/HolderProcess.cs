@@ -58,6 +58,8 @@ public sealed class HolderProcess : IDisposable
 
     public int Int(string name) => Info.GetProperty(name).GetInt32();
 
+    public IReadOnlyList<int> Ints(string name) => Info.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToList();
+
     /// <summary>Sends one command line (helpers that take commands, such as walk_holder.py) and returns its one-line JSON answer.</summary>
     public JsonElement Send(string command)
     {

@@ -30,7 +30,7 @@ public sealed class EphemeralPortTests : IDisposable
     public void AcceptedConnections_OfAClosedThenKilledServer_AreInboundOnItsPort_NeverOnClientPorts()
     {
         const int count = 20;
-        using ScenarioProcess drain = ScenarioProcess.Start(Inside, "drain", count.ToString(), ListenerInRange.ToString(), ListenerOutsideRange.ToString());
+        using HolderProcess drain = HolderProcess.StartScript("port_scenarios.py", Inside, "drain", count.ToString(), ListenerInRange.ToString(), ListenerOutsideRange.ToString());
         var clientPorts = drain.Ints("client_ports").Select(p => p.ToString()).ToHashSet();
         Assert.Equal(2 * count, clientPorts.Count);
         Assert.All(clientPorts, p => Assert.InRange(int.Parse(p), RangeFirst, RangeLast));   // the namespace's range is in force
@@ -39,13 +39,13 @@ public sealed class EphemeralPortTests : IDisposable
         Assert.Equal(count, Connections(sawListener.ScrapeMetrics(), "established", "inbound", ListenerInRange.ToString()));
 
         // The listeners close; the accepted connections stay (a draining server, an sshd whose daemon restarted).
-        drain.Command("close-listeners");
+        drain.Send("close-listeners");
         using ExporterProcess late = ExporterProcess.Start();   // never saw a listener
         CompareWithSs("established", sawListener, late, clientPorts);
 
         // The server is killed and the clients close: the server's side is left in TIME_WAIT, held by no process.
-        drain.Command("kill-server");
-        drain.Command("close-clients");
+        drain.Send("kill-server");
+        drain.Send("close-clients");
         Assert.True(ExporterProcess.WaitForText(() => SsInside().Count(s => s.State == "TIME-WAIT").ToString(), (2 * count).ToString(),
             TimeSpan.FromSeconds(30)), "the server's sockets did not reach TIME_WAIT");
         CompareWithSs("time_wait", sawListener, late, clientPorts);
@@ -91,7 +91,7 @@ public sealed class EphemeralPortTests : IDisposable
     [InlineData("procfs")]   // /proc/net/tcp never lists them
     public void BoundOnlyTcpSockets_AreNotConnections_AsInSs(string source)
     {
-        using ScenarioProcess bound = ScenarioProcess.Start([], "bound", "4");
+        using HolderProcess bound = HolderProcess.StartScript("port_scenarios.py", [], "bound", "4");
         string pid = bound.Pid.ToString();
         using ExporterProcess exporter = ExporterProcess.Start([$"--socket.source={source}"]);
 
@@ -113,7 +113,7 @@ public sealed class EphemeralPortTests : IDisposable
     {
         // 55000 is inside the kernel's default range but outside this namespace's: listed only if the namespace's
         // own range was read.
-        using ScenarioProcess udp = ScenarioProcess.Start(Inside, "udp", ListenerOutsideRange.ToString(), "55000");
+        using HolderProcess udp = HolderProcess.StartScript("port_scenarios.py", Inside, "udp", ListenerOutsideRange.ToString(), "55000");
         int sender = udp.Int("sender_port");
         Assert.InRange(sender, RangeFirst, RangeLast);
         using ExporterProcess exporter = ExporterProcess.Start();

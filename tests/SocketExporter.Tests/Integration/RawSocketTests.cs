@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using SocketExporter.Tests.Infrastructure;
 
@@ -20,17 +19,16 @@ public sealed partial class RawSocketTests
             // Ping sockets need the holder's group in the namespace's ping_group_range (off by default).
             ToolRunner.Run("ip", "netns", "exec", name, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647");
             string netns = ToolRunner.Run("stat", "-L", "-c", "%i", $"/run/netns/{name}").Trim();
-            using Process holder = StartHolder(name);
-            try
-            {
+            // Disposed (its stdin closed, waited for) at the end of this block, before the namespace is deleted.
+            using HolderProcess holder = HolderProcess.StartScript("raw_holder.py", ["ip", "netns", "exec", name], "hold");
             using ExporterProcess exporter = ExporterProcess.Start();
 
             MetricSet metrics = exporter.ScrapeMetrics();
-            string pid = holder.Id.ToString();
+            string pid = holder.Pid.ToString();
             var raw = metrics.Named("socket_raw").Where(s => s["netns"] == netns && s["pid"] == pid).ToList();
             var packet = metrics.Named("socket_packet").Where(s => s["netns"] == netns && s["pid"] == pid).ToList();
-            int ssRaw = HolderLines(ToolRunner.Run("ip", "netns", "exec", name, "ss", "-w", "-a", "-n", "-p", "-H"), holder.Id);
-            int ssPacket = HolderLines(ToolRunner.Run("ip", "netns", "exec", name, "ss", "-0", "-a", "-n", "-p", "-H"), holder.Id);
+            int ssRaw = HolderLines(ToolRunner.Run("ip", "netns", "exec", name, "ss", "-w", "-a", "-n", "-p", "-H"), holder.Pid);
+            int ssPacket = HolderLines(ToolRunner.Run("ip", "netns", "exec", name, "ss", "-0", "-a", "-n", "-p", "-H"), holder.Pid);
 
             Assert.Equal(4, ssRaw);      // what the holder opened, so that "both empty" cannot pass
             Assert.Equal(2, ssPacket);
@@ -44,34 +42,11 @@ public sealed partial class RawSocketTests
             Assert.Equal(1, Value(raw, s => s["kind"] == "ping" && s["family"] == "ipv4" && s["protocol"] == "icmp"));
             Assert.Equal(1, Value(packet, s => s["type"] == "raw" && s["protocol"] == "all" && s["interface"] == "lo"));
             Assert.Equal(1, Value(packet, s => s["type"] == "dgram" && s["protocol"] == "ip" && s["interface"] == ""));
-            }
-            finally
-            {
-                holder.StandardInput.Close();
-                if (!holder.WaitForExit(TimeSpan.FromSeconds(10)))
-                    holder.Kill();
-            }
         }
         finally
         {
             ToolRunner.Run("ip", "netns", "delete", name);
         }
-    }
-
-    // raw_holder.py inside the namespace (ip netns exec execs it: same pid); it holds its sockets until stdin closes.
-    private static Process StartHolder(string netnsName)
-    {
-        var info = new ProcessStartInfo("ip") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in new[] { "netns", "exec", netnsName, ToolRunner.Python, RepoPaths.Helper("raw_holder.py") })
-            info.ArgumentList.Add(a);
-        Process process = Process.Start(info)!;
-        Task<string?> ready = process.StandardOutput.ReadLineAsync();
-        if (!ready.Wait(TimeSpan.FromSeconds(30)) || ready.Result is null)
-        {
-            process.Kill();
-            throw new InvalidOperationException("raw_holder.py did not report ready");
-        }
-        return process;
     }
 
     private static double Value(IEnumerable<Sample> samples, Func<Sample, bool> match) =>
