@@ -30,7 +30,7 @@ public sealed class UserDirectory(string procfsPath, ProcFileReader reader)
         _loadedAt = DateTime.UtcNow;
         foreach (string path in new[] { Path.Combine(procfsPath, "1/root/etc/passwd"), "/etc/passwd" })
         {
-            if (reader.TryRead(null, path, out ReadOnlySpan<byte> text) == 0)
+            if (reader.TryRead(null, path, out ReadOnlySpan<byte> text, ProcFileReader.TableLimit) == 0)   // directory-synced passwd files run to megabytes
             {
                 _names = PasswdParser.Parse(text, out _);
                 return;
