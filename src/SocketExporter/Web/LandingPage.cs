@@ -14,7 +14,9 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
 {
     public async Task<string> RenderAsync()
     {
-        ScrapeResult result = coordinator.Latest ?? await coordinator.CollectAsync();
+        // The last scrape's table, unless that scrape was cut short by its timeout (a client may ask for 1 ms): then a
+        // collection of the page's own, with the full time, which the next visitors see.
+        ScrapeResult result = coordinator.Latest is { Partial: null } latest ? latest : await coordinator.CollectAsync();
         var html = new StringBuilder(16 * 1024);
         html.Append("""
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
