@@ -32,16 +32,18 @@ public sealed class SourceFairGateTests
     {
         var gate = new SourceFairGate(workers: 1, maxWaitingPerSource: 8);
         SourceFairGate.Lease held = (await gate.EnterAsync("x", CancellationToken.None))!;
-        ValueTask<SourceFairGate.Lease?> a1 = gate.EnterAsync("a", CancellationToken.None), a2 = gate.EnterAsync("a", CancellationToken.None);
+        Task<SourceFairGate.Lease?> a1 = gate.EnterAsync("a", CancellationToken.None).AsTask(), a2 = gate.EnterAsync("a", CancellationToken.None).AsTask();
         held.Dispose();
         SourceFairGate.Lease? first = await a1;
         Assert.NotNull(first);
-        ValueTask<SourceFairGate.Lease?> b1 = gate.EnterAsync("b", CancellationToken.None);   // arrives while a is served
+        Task<SourceFairGate.Lease?> b1 = gate.EnterAsync("b", CancellationToken.None).AsTask();   // arrives while a is served
         first.Dispose();
-        Assert.True(b1.IsCompleted, "the newcomer waited for the flooding source's next turn");
-        Assert.False(a2.IsCompleted);
-        (await b1)!.Dispose();
-        using SourceFairGate.Lease? second = await a2;
+        // One place: had a's next turn come first, b would wait for a lease nobody gives back.
+        SourceFairGate.Lease? newcomer = await b1.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(newcomer);
+        Assert.False(a2.IsCompleted, "the flooding source was served beside the newcomer");
+        newcomer.Dispose();
+        using SourceFairGate.Lease? second = await a2.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.NotNull(second);
     }
 
