@@ -152,11 +152,28 @@ public static class Program
         // HEAD wherever GET: load balancers probe with it; Kestrel sends the headers and drops the body.
         string[] getOrHead = [HttpMethods.Get, HttpMethods.Head];
         app.MapMethods(options.TelemetryPath, getOrHead, (RequestDelegate)metrics.HandleAsync);   // takes its turn once its answer is ready
-        app.MapMethods("/", getOrHead, turns.Guard(async context =>
+        app.MapMethods("/", getOrHead, (RequestDelegate)(async context =>
         {
+            ScrapeResult result;
+            try
+            {
+                result = await landing.ResultAsync(context.RequestAborted);   // waiting takes no turn
+            }
+            catch (TimeoutException)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                await context.Response.WriteAsync("collection did not finish in time\n");
+                return;
+            }
+            using IDisposable? turn = await turns.WaitTurnAsync(RequestLimit.PageWait, context.RequestAborted);
+            if (turn is null)
+            {
+                await turns.RejectAsync(context);
+                return;
+            }
             context.Response.ContentType = "text/html; charset=utf-8";
-            await context.Response.WriteAsync(await landing.RenderAsync());
-        }, RequestLimit.PageWait));
+            await context.Response.WriteAsync(landing.Render(result));
+        }));
         app.MapMethods("/-/healthy", getOrHead, (RequestDelegate)(context => context.Response.WriteAsync("Healthy\n")));
         app.MapMethods("/-/ready", getOrHead, (RequestDelegate)(context => context.Response.WriteAsync("Ready\n")));
         return app;

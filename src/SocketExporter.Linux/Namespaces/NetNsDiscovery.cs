@@ -33,9 +33,12 @@ public sealed class NetNsDiscovery(string procfsPath)
                 continue;   // gone, or hidden without CAP_SYS_PTRACE
             pidNs[pid] = inode;
             firstPid.TryAdd(inode, pid);
-            if (allNamespaces)
-                threadOnly += FindThreadNamespaces(procRoot, pid, inode, firstPid);
         }
+        // Threads only after every process is recorded: a namespace a thread visits (a container runtime's setns) but a
+        // process lives in is read through that process, not through a thread that may have left it by then.
+        if (allNamespaces)
+            foreach ((int pid, ulong inode) in pidNs)
+                threadOnly += FindThreadNamespaces(procRoot, pid, inode, firstPid);
         bool hostFromPid1 = pidNs.TryGetValue(1, out ulong host);
         if (!hostFromPid1)
             host = own;

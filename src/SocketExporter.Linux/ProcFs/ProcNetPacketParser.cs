@@ -19,7 +19,8 @@ public static class ProcNetPacketParser
             return Fail("Type", 3, out error);
         if (!f.TryNextHexUInt32(out uint protocol) || protocol > ushort.MaxValue)
             return Fail("Proto", 4, out error);
-        if (!f.TryNextInt32(out int ifindex) || ifindex < 0)
+        // -1 once the interface it was bound to is unregistered (af_packet.c, packet_notifier: NETDEV_UNREGISTER).
+        if (!f.TryNext(out ReadOnlySpan<byte> iface) || !TryParseIfindex(iface, out int ifindex))
             return Fail("Iface", 5, out error);
         if (!f.TrySkip(2) || !f.TryNextUInt64(out ulong uid) || uid > uint.MaxValue)
             return Fail("User", 8, out error);
@@ -35,6 +36,19 @@ public static class ProcNetPacketParser
             return false;
         }
     }
+
+    private static bool TryParseIfindex(ReadOnlySpan<byte> text, out int ifindex)
+    {
+        if (text.SequenceEqual("-1"u8))
+        {
+            ifindex = GoneInterface;
+            return true;
+        }
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ifindex);
+    }
+
+    /// <summary>The ifindex of a packet socket whose interface was unregistered while it stayed open.</summary>
+    public const int GoneInterface = -1;
 
     public static ProcNetTableResult Parse(ReadOnlySpan<byte> text, List<RawSocketEntry> sink) =>
         ProcNetTable.ParseLines(text, TryParseLine, sink);

@@ -15,6 +15,6 @@ public enum RawSocketKind : byte
 /// <param name="Protocol">Raw: the IP protocol number it was opened for (1 ICMP, 58 ICMPv6, 255 any). Ping: 1 or 58.
 /// Packet: the ethertype it receives, host order (3 = ETH_P_ALL, 0x0800 IPv4, 0 = none yet).</param>
 /// <param name="PacketType">Packet sockets: SOCK_RAW (3, link-layer headers included) or SOCK_DGRAM (2); 0 otherwise.</param>
-/// <param name="InterfaceIndex">Packet sockets: the interface it is bound to, 0 for all.</param>
+/// <param name="InterfaceIndex">Packet sockets: the interface it is bound to, 0 for all, -1 when that interface is gone.</param>
 public readonly record struct RawSocketEntry(RawSocketKind Kind, SocketFamily Family, ushort Protocol, byte PacketType,
     int InterfaceIndex, uint Uid, ulong Inode);

@@ -50,7 +50,7 @@ public static class RawSocketReader
     private static bool TryReadTable(ProcFileReader files, string directory, string file, List<string> problems, TableParser parse)
     {
         string path = Path.Combine(directory, file);
-        int errno = files.TryRead(null, path, out ReadOnlySpan<byte> text);
+        int errno = files.TryRead(null, path, out ReadOnlySpan<byte> text, ProcFileReader.TableLimit);   // a line per socket
         if (errno == Constants.ENOENT)
             return false;
         if (errno != 0)

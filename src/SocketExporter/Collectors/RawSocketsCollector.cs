@@ -71,7 +71,12 @@ public sealed class RawSocketsCollector : ISnapshotCollector
     }
 
     private static string InterfaceText(NetNsSnapshot ns, int ifindex) =>
-        ifindex == 0 ? "" : ns.InterfaceName((uint)ifindex);
+        ifindex switch
+        {
+            0 => "",
+            Linux.ProcFs.ProcNetPacketParser.GoneInterface => "gone",   // its interface was unregistered since the bind
+            _ => ns.InterfaceName((uint)ifindex),
+        };
 
     // The protocols raw sockets are opened for in practice, by their /etc/protocols names (as `ss -w` prints them
     // with name resolution); others by number, so the label stays bounded (at most 256 values).

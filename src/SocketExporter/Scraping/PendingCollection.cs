@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 
 namespace SocketExporter.Scraping;
@@ -25,9 +26,13 @@ internal sealed class PendingCollection(long firstReadingDeadline)
     /// <summary>The answers to give once the snapshot is built; only read after <see cref="Close"/>.</summary>
     public IReadOnlyList<(CollectorSelection Selection, TaskCompletionSource<ScrapeResult> Answer)> Requests => _requests;
 
-    /// <summary>Adds a request, pushing the reading deadline to its own if that is later. False when the collection
-    /// is exporting, its reading already hit its deadline, or it serves too many selections: start another.</summary>
-    public bool TryJoin(CollectorSelection selection, long readingDeadline, long answerBy, [NotNullWhen(true)] out Task<ScrapeResult>? answer)
+    /// <summary>Adds a request, never moving the collection's reading deadline: moving it later would keep the requests
+    /// already waiting past their own timeouts (a partial answer would become a 503), moving it earlier would cut their
+    /// reading short. False — start another collection — when it is exporting, serves too many selections, has already
+    /// hit its deadline, or would stop reading too soon for a request that allows more time: one with less than
+    /// <paramref name="minimumLead"/> left (what the last whole read took, with a margin) would likely answer partial.</summary>
+    public bool TryJoin(CollectorSelection selection, long readingDeadline, long answerBy, long minimumLead,
+        [NotNullWhen(true)] out Task<ScrapeResult>? answer)
     {
         answer = null;
         if (_closed)
@@ -35,8 +40,12 @@ internal sealed class PendingCollection(long firstReadingDeadline)
         int index = _requests.FindIndex(r => r.Selection.Equals(selection));
         if (index < 0 && _requests.Count >= MaximumSelections)
             return false;
-        if (_requests.Count > 0 && !Deadline.TryExtend(readingDeadline))
-            return false;   // the first request's own deadline is the collection's: it joins even when already passed
+        if (_requests.Count > 0)
+        {
+            long left = Deadline.Timestamp - Stopwatch.GetTimestamp();
+            if (left < 0 || (readingDeadline > Deadline.Timestamp && left < minimumLead))
+                return false;
+        }
         AnswerBy = Math.Max(AnswerBy, answerBy);
         if (index >= 0)
         {
@@ -54,7 +63,7 @@ internal sealed class PendingCollection(long firstReadingDeadline)
     public static PendingCollection StartFor(CollectorSelection selection, long readingDeadline, long answerBy, out Task<ScrapeResult> answer)
     {
         var collection = new PendingCollection(readingDeadline);
-        collection.TryJoin(selection, readingDeadline, answerBy, out Task<ScrapeResult>? first);
+        collection.TryJoin(selection, readingDeadline, answerBy, minimumLead: 0, out Task<ScrapeResult>? first);
         answer = first!;
         return collection;
     }

@@ -13,11 +13,12 @@ namespace SocketExporter.Scraping;
 /// nothing. Every export fills a new registry: stale pids and ports vanish with the old registry, nothing to remove.
 /// </summary>
 /// <remarks>
-/// A request never makes a collection worse for the others. Joining can only push the collection's reading deadline
-/// later (a request with a longer scrape timeout arrived), never earlier: a client sending a tiny
-/// X-Prometheus-Scrape-Timeout-Seconds gets its own 503 when the shared answer is not ready in its time, while
-/// everyone else's collection reads to their own deadline. A collection whose deadline has already cut its reading
-/// short is not joined: the newcomer waits for a fresh one.
+/// A request never makes a collection worse for the others: joining never moves the collection's reading deadline.
+/// A request whose timeout is shorter shares the collection and gets its own 503 if the answer is not ready in its time;
+/// one whose timeout is longer shares it only while it has at least the last whole read's time (and a quarter) left,
+/// otherwise it waits for a collection of its own. So a client sending a tiny X-Prometheus-Scrape-Timeout-Seconds can
+/// cut short only a collection that nobody else is relying on, and a client allowing a minute cannot make a
+/// Prometheus scrape wait past its own timeout.
 /// </remarks>
 public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner runner, BuildInfo build, MetricOptions metricOptions,
     ILogger<ScrapeCoordinator> logger)
@@ -44,8 +45,8 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     public ScrapeResult? Latest { get; private set; }
 
     /// <param name="only">Collectors to run (from ?collect[]= / ?exclude[]=), or null for all.</param>
-    /// <param name="budget">Time the requester can wait, from now (Prometheus's scrape timeout less a margin). A request
-    /// that joins a collection can push its reading deadline later, never earlier.</param>
+    /// <param name="budget">Time the requester can wait, from now (Prometheus's scrape timeout less a margin). Joining a
+    /// collection never moves its reading deadline.</param>
     public Task<ScrapeResult> CollectAsync(IReadOnlySet<string>? only = null, TimeSpan? budget = null)
     {
         // A longer budget than the collection may take would put the reading deadline after the hard stop: such a
@@ -57,7 +58,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         var selection = CollectorSelection.Of(only);
         lock (_gate)
         {
-            if (_open is { } open && open.TryJoin(selection, deadline, answerBy, out Task<ScrapeResult>? joined))
+            if (_open is { } open && open.TryJoin(selection, deadline, answerBy, MinimumLead(), out Task<ScrapeResult>? joined))
                 return joined;
             PendingCollection created = PendingCollection.StartFor(selection, deadline, answerBy, out Task<ScrapeResult> mine);
             _open = created;
@@ -65,6 +66,13 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
             return mine;
         }
     }
+
+    // How long the last read that was not cut short took (Stopwatch ticks); until one is seen, half a second.
+    private long _lastWholeReadTicks = Stopwatch.Frequency / 2;
+
+    // A request that allows more time than a collection in flight joins it only if that collection has at least this
+    // long left to read: a quarter more than the last whole read.
+    private long MinimumLead() => Interlocked.Read(ref _lastWholeReadTicks) * 5 / 4;
 
     private async Task RunAsync(PendingCollection collection)
     {
@@ -99,7 +107,10 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         {
             try
             {
+                long started = Stopwatch.GetTimestamp();
                 snapshot = builder.Build(hardStop.Token, () => collection.Deadline.Passed);
+                if (snapshot.SkippedProcesses == 0 && snapshot.SkippedNamespaces == 0)
+                    Interlocked.Exchange(ref _lastWholeReadTicks, Stopwatch.GetTimestamp() - started);
                 _problems.Observe(snapshot);
             }
             catch (OperationCanceledException)

@@ -71,7 +71,7 @@ public sealed class CertificateReloader : IDisposable
                 _log.LogInformation("reloaded TLS certificate {Subject} (serial {Serial}, expires {NotAfter:u}) from {CertFile}",
                     loaded.Certificate.Subject, loaded.Certificate.SerialNumber, loaded.Certificate.NotAfter.ToUniversalTime(), _certFile.Path);
             }
-            catch (WebConfigException e)
+            catch (Exception e)   // on a timer or signal thread: anything escaping would end the process
             {
                 // Remember these stamps so a broken pair is not re-read at every look; the next write retries.
                 _state = state with { Cert = cert, Key = key };

@@ -12,11 +12,17 @@ namespace SocketExporter.Web;
 /// </summary>
 public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner runner, BuildInfo build, string telemetryPath)
 {
-    public async Task<string> RenderAsync()
+    /// <summary>How long the page waits for a collection of its own.</summary>
+    public static readonly TimeSpan CollectionBudget = TimeSpan.FromSeconds(10);
+
+    /// <summary>The last scrape's result, unless that scrape was cut short by its timeout (a client may ask for 1 ms): then
+    /// a collection of the page's own, which the next visitors see. Waiting for it holds no turn of --web.max-requests.</summary>
+    public Task<ScrapeResult> ResultAsync(CancellationToken aborted) =>
+        coordinator.Latest is { Partial: null } latest ? Task.FromResult(latest)
+            : coordinator.CollectAsync(budget: CollectionBudget).WaitAsync(CollectionBudget, aborted);
+
+    public string Render(ScrapeResult result)
     {
-        // The last scrape's table, unless that scrape was cut short by its timeout (a client may ask for 1 ms): then a
-        // collection of the page's own, with the full time, which the next visitors see.
-        ScrapeResult result = coordinator.Latest is { Partial: null } latest ? latest : await coordinator.CollectAsync();
         var html = new StringBuilder(16 * 1024);
         html.Append("""
             <!DOCTYPE html><html lang="en"><head><meta charset="utf-8">

@@ -47,16 +47,6 @@ public sealed class RequestLimit(int limit, ILogger log)
         return context.Response.WriteAsync($"Limit of concurrent requests reached ({limit}), try again later.\n");
     }
 
-    /// <summary>Runs <paramref name="handler"/> in a turn (for handlers with no collection to wait for first).</summary>
-    public RequestDelegate Guard(RequestDelegate handler, TimeSpan wait) => _turns is null ? handler : async context =>
-    {
-        using IDisposable? turn = await WaitTurnAsync(wait, context.RequestAborted);
-        if (turn is null)
-            await RejectAsync(context);
-        else
-            await handler(context);
-    };
-
     private sealed class Turn(SemaphoreSlim turns) : IDisposable
     {
         private int _released;

@@ -23,12 +23,20 @@ public sealed class ProcNetPacketParserTests
     [InlineData("000000004fdf02e0 2 x 0003 1 0 0 0 503922", 3)]       // Type not a number
     [InlineData("000000004fdf02e0 2 3 zz03 1 0 0 0 503922", 4)]       // Proto not hex
     [InlineData("000000004fdf02e0 2 3 10003 1 0 0 0 503922", 4)]      // Proto wider than 16 bits
-    [InlineData("000000004fdf02e0 2 3 0003 -1 0 0 0 503922", 5)]      // negative ifindex
+    [InlineData("000000004fdf02e0 2 3 0003 -2 0 0 0 503922", 5)]      // negative ifindex other than -1
     [InlineData("000000004fdf02e0 2 3 0003 1 0 0 0", 9)]              // no inode
     public void TryParseLine_Malformed_ReportsFieldAndDoesNotThrow(string line, int field)
     {
         Assert.False(ProcNetPacketParser.TryParseLine(Encoding.ASCII.GetBytes(line), 2, out _, out ParseError error));
         Assert.Equal((field, 2), (error.Field, error.Line));
+    }
+
+    [Fact]
+    public void TryParseLine_InterfaceUnregistered_IsMinusOne()
+    {
+        // packet_notifier() sets po->ifindex to -1 when the bound device goes away; the socket stays open and listed.
+        Assert.True(ProcNetPacketParser.TryParseLine("0000000000000000 2 3 0003 -1 0 0 0 12345"u8, 2, out RawSocketEntry entry, out _));
+        Assert.Equal((ProcNetPacketParser.GoneInterface, 12345UL), (entry.InterfaceIndex, entry.Inode));
     }
 
     [Fact]

@@ -59,7 +59,19 @@ public sealed class ScrapeSharingTests : IDisposable
 
         AssertWhole(await MetricsOf(prometheus));
         Assert.Null((await prometheus).Partial);
-        await hostile;
+        // The later request did not lend its time to the hostile one's collection either: that one stayed cut short.
+        Assert.NotNull((await hostile).Partial);
+        Assert.NotSame((await hostile).Registry, (await prometheus).Registry);
+    }
+
+    [Fact]
+    public async Task RequestsWithAmpleTime_ShareOneWholeCollection()
+    {
+        Task<ScrapeResult> first = _coordinator.CollectAsync(budget: TimeSpan.FromSeconds(30));
+        Task<ScrapeResult> second = _coordinator.CollectAsync(budget: TimeSpan.FromSeconds(40));   // allows more: still joins
+
+        AssertWhole(await MetricsOf(first));
+        Assert.Same((await first).Registry, (await second).Registry);
     }
 
     [Fact]
