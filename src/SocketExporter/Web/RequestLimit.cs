@@ -21,8 +21,6 @@ public sealed class RequestLimit(int limit, ILogger log)
 
     private readonly SemaphoreSlim? _turns = limit > 0 ? new SemaphoreSlim(limit, limit) : null;
 
-    public int Limit => limit;
-
     /// <summary>A turn to produce a response, or null when none came within <paramref name="wait"/>. Dispose it to give the
     /// turn back.</summary>
     public async Task<IDisposable?> WaitTurnAsync(TimeSpan wait, CancellationToken aborted)
