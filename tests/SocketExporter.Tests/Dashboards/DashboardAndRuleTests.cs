@@ -268,6 +268,7 @@ public sealed class DashboardAndRuleTests
     ];
 
     private static readonly Regex MetricName = new(@"(?<![A-Za-z0-9_:])socket_[a-z0-9_]+", RegexOptions.CultureInvariant);
+    private static readonly Regex CounterName = new(@"(?<![A-Za-z0-9_:])[a-z_:][a-z0-9_:]*_(total|count|sum|bucket)(?![A-Za-z0-9_:])", RegexOptions.CultureInvariant);
     private static readonly Regex RateCall = new(@"(?<![A-Za-z0-9_])(rate|irate|increase)\s*\(", RegexOptions.CultureInvariant);
 
     private static readonly string Root = DashboardQueries.FindRepoRoot();
@@ -523,6 +524,60 @@ public sealed class DashboardAndRuleTests
         {
             Assert.True(UsesRateIntervalEverywhere(q.Expr), $"{q.Dashboard} / {q.PanelTitle}: rate/irate/increase without [$__rate_interval]: {q.Expr}");
         }
+    }
+
+    [Fact]
+    public void Counters_are_only_read_through_rate_or_increase()
+    {
+        // dashboard-linter's target-counter-agg-rule: a counter's raw value (time since its start) means nothing on a
+        // graph; only its rate or increase does.
+        Assert.False(CountersOnlyThroughRate("sum by (netns) (socket_listen_drops_total{job=~\"$job\"})"));
+        Assert.False(CountersOnlyThroughRate("rate(x[5m]) + socket_listen_drops_total"));
+        Assert.True(CountersOnlyThroughRate("sum by (netns) (rate(socket_listen_drops_total{job=~\"$job\"}[$__rate_interval]))"));
+        Assert.True(CountersOnlyThroughRate("increase(socket_listen_overflows_total{job=~\"$job\"}[$__rate_interval]) > 0"));
+        var queries = DashboardQueries.All(Root);
+        Assert.Contains(queries, q => CounterName.IsMatch(q.Expr));   // the rule is about something
+        foreach (var q in queries)
+        {
+            Assert.True(CountersOnlyThroughRate(q.Expr), $"{q.Dashboard} / {q.PanelTitle}: a counter outside rate/irate/increase: {q.Expr}");
+        }
+    }
+
+    /// <summary>Every counter (OpenMetrics names: _total, and a histogram's _count, _sum, _bucket) is directly inside rate(, irate( or increase(.</summary>
+    private static bool CountersOnlyThroughRate(string expr)
+    {
+        foreach (Match m in CounterName.Matches(expr))
+        {
+            // The innermost parenthesis still open at the counter, and the function name before it.
+            var depth = 0;
+            var open = -1;
+            for (var i = m.Index - 1; i >= 0 && open < 0; i--)
+            {
+                if (expr[i] == ')')
+                {
+                    depth++;
+                }
+                else if (expr[i] == '(')
+                {
+                    if (depth == 0)
+                    {
+                        open = i;
+                    }
+                    else
+                    {
+                        depth--;
+                    }
+                }
+            }
+
+            var function = open < 0 ? "" : Regex.Match(expr[..open], @"([A-Za-z_]+)\s*$").Groups[1].Value;
+            if (function is not ("rate" or "irate" or "increase"))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool UsesRateIntervalEverywhere(string expr)
