@@ -18,6 +18,38 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# --- container engine and schema checkers (tests/SocketExporter.Tests/Packaging: ContainerTests, SchemaTests) ---
+# Debian's docker.io when there is no engine; dockerd started when none answers, and stopped at exit if started
+# here. The npm packages of tools/schema-check (Kubernetes and Grafana schemas) installed from its lockfile.
+dockerd_pid=
+stop_dockerd() {
+  if [ -n "$dockerd_pid" ]; then
+    kill "$dockerd_pid" 2>/dev/null || true
+    wait "$dockerd_pid" 2>/dev/null || true
+  fi
+}
+container_and_schema_tools() {
+  local need=()
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "installing: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    local log
+    log=$(mktemp)
+    dockerd >"$log" 2>&1 &
+    dockerd_pid=$!
+    trap stop_dockerd EXIT
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+    docker info >/dev/null 2>&1 || { echo "dockerd did not start:"; cat "$log"; exit 1; }
+  fi
+  (cd tools/schema-check && npm ci --no-audit --no-fund --loglevel=error)
+}
+container_and_schema_tools
+
 dotnet build SocketExporter.sln -c Release -nologo -v quiet
 log=$(mktemp)
 set +e
