@@ -21,7 +21,7 @@ public sealed class DepthLimitedParser(IParser inner, int maxDepth) : IParser
 
     public bool MoveNext()
     {
-        if (!inner.MoveNext())
+        if (!TryInnerMoveNext())
             return false;
         switch (inner.Current)
         {
@@ -35,6 +35,22 @@ public sealed class DepthLimitedParser(IParser inner, int maxDepth) : IParser
                 break;
         }
         return true;
+    }
+
+    private bool TryInnerMoveNext()
+    {
+        try
+        {
+            return inner.MoveNext();
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet 18.1.0's scanner throws this, not a YamlException, for an unclosed flow collection followed by
+            // a plain scalar at column 0 (": [\n2", found by scripts/fuzz.sh). It is a syntax error: report it as one,
+            // at the last event that parsed (the '[' or '{' itself).
+            Mark at = inner.Current?.Start ?? Mark.Empty;
+            throw new YamlException(at, at, $"unclosed '[' or '{{' or another syntax error the parser could not name ({e.Message})", e);
+        }
     }
 
     /// <summary>Loads every document of <paramref name="text"/>; throws <see cref="YamlException"/> on bad or too deep YAML.</summary>
