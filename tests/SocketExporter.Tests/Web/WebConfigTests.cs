@@ -73,6 +73,9 @@ public sealed class WebConfigTests : IDisposable
     // collection followed by a plain scalar at column 0, which escaped both start-up and the reload's error handling.
     [InlineData("tls_server_config:\n  cipher_suites: [\n2", 2)]
     [InlineData(": [\n2", 1)]
+    [InlineData("!!+7", 1)]                                                      // ArgumentException: a tag that is not a URI
+    [InlineData("basic_auth_users:\n  alice: !!+7\n", 2)]
+    [InlineData(" : e", 2)]                                                      // ArgumentException from the node loader, marked at the stream's end
     public void Parse_InvalidYaml_NamesFileAndLine(string yaml, int line)
     {
         var e = Assert.Throws<WebConfigException>(() => WebConfigParser.Parse(yaml, ConfigPath));
