@@ -31,6 +31,12 @@ public sealed class ConfigFileTests : IDisposable
     [InlineData("watch_paths: [relative]\n", 1, "'relative' is not an absolute path")]
     [InlineData("limits: {max_series: 10\n", 1, "")]        // broken YAML: the parser's own message, with the line
     [InlineData("- just\n- a list\n", 1, "the top level must be a mapping")]
+    // Found by scripts/fuzz.sh (config-file): YamlDotNet 18.1.0 threw InvalidOperationException, not a YamlException,
+    // for an unclosed flow collection followed by a plain scalar at column 0; start-up died with a stack trace.
+    [InlineData("limits: {\ns", 1, "the YAML parser failed")]
+    [InlineData(": {\ns", 1, "the YAML parser failed")]
+    [InlineData(" : e", 2, "the YAML parser failed")]   // ArgumentException from the node loader, marked at the stream's end
+    [InlineData("limits: !!+7", 1, "the YAML parser failed")]   // ArgumentException: a tag that is not a URI
     public void Parse_BadConfigFile_NamesFileLineAndKey(string yaml, int line, string message)
     {
         string path = Write(yaml);

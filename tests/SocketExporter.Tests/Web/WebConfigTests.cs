@@ -69,6 +69,13 @@ public sealed class WebConfigTests : IDisposable
     [InlineData("http_server_config:\n  http2: true\n  http2: false\n", 3)]   // duplicate key
     [InlineData("basic_auth_users:\n\talice: x\n", 1)]                         // tab indentation: YamlDotNet marks the mapping
     [InlineData("tls_server_config:\n  cert_file: a\n   key_file: b\n", 3)]    // indented deeper than its sibling
+    // Found by scripts/fuzz.sh (web-config): YamlDotNet 18.1.0 threw InvalidOperationException for an unclosed flow
+    // collection followed by a plain scalar at column 0, which escaped both start-up and the reload's error handling.
+    [InlineData("tls_server_config:\n  cipher_suites: [\n2", 2)]
+    [InlineData(": [\n2", 1)]
+    [InlineData("!!+7", 1)]                                                      // ArgumentException: a tag that is not a URI
+    [InlineData("basic_auth_users:\n  alice: !!+7\n", 2)]
+    [InlineData(" : e", 2)]                                                      // ArgumentException from the node loader, marked at the stream's end
     public void Parse_InvalidYaml_NamesFileAndLine(string yaml, int line)
     {
         var e = Assert.Throws<WebConfigException>(() => WebConfigParser.Parse(yaml, ConfigPath));
