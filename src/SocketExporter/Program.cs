@@ -9,6 +9,7 @@ using SocketExporter.Configuration;
 using SocketExporter.Linux.Snapshot;
 using SocketExporter.Scraping;
 using SocketExporter.Web;
+using SocketExporter.Linux.Reading;
 
 namespace SocketExporter;
 

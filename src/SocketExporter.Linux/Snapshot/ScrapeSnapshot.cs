@@ -1,4 +1,3 @@
-using SocketExporter.Linux.ProcFs;
 
 namespace SocketExporter.Linux.Snapshot;
 
@@ -43,7 +42,7 @@ public sealed class ScrapeSnapshot
     public int DescriptorOnlyNamespaces { get; init; }
 
     /// <summary>What the proc root turned out to be this scrape (null when it could not be opened or listed).</summary>
-    public ProcFs.ProcRootStatus? ProcRoot { get; init; }
+    public ProcRootStatus? ProcRoot { get; init; }
 
     /// <summary>Processes whose fd table was denied: their sockets cannot be attributed.</summary>
     public int UnreadableProcesses { get; init; }
@@ -53,7 +52,7 @@ public sealed class ScrapeSnapshot
 
     /// <summary>Descriptors whose /proc/[pid]/fd link could not be read (a path longer than PATH_MAX…): each was still
     /// counted by the kind statx found, and the rest of its process's table was read.</summary>
-    public ProcFs.FdReadProblems UnreadableDescriptors { get; init; }
+    public FdReadProblems UnreadableDescriptors { get; init; }
 
     /// <summary>Processes not read because the scrape deadline passed during the walk: attribution is then partial.</summary>
     public int SkippedProcesses { get; init; }

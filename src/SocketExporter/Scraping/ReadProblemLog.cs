@@ -59,10 +59,10 @@ public sealed class ReadProblemLog(ILogger logger)
     }
 
     // Reasons only, no counts: the line is logged when the set of reasons changes, not whenever a count moves.
-    private static string? DescriptorProblem(Linux.ProcFs.FdReadProblems problems)
+    private static string? DescriptorProblem(Linux.Snapshot.FdReadProblems problems)
     {
-        var reasons = Enum.GetValues<Linux.ProcFs.FdReadProblem>().Where(r => problems[r] > 0)
-            .Select(Linux.ProcFs.FdReadProblems.LabelValue).ToList();
+        var reasons = Enum.GetValues<Linux.Snapshot.FdReadProblem>().Where(r => problems[r] > 0)
+            .Select(Linux.Snapshot.FdReadProblems.LabelValue).ToList();
         return reasons.Count == 0 ? null
             : $"readlink failed ({string.Join(", ", reasons)}); classified with statx instead (socket_exporter_unreadable_descriptors)";
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Prometheus;
 using SocketExporter.Collectors;
 using SocketExporter.Linux.Snapshot;
+using SocketExporter.Linux.Reading;
 
 namespace SocketExporter.Scraping;
 

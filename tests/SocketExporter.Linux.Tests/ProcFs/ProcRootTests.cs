@@ -1,6 +1,7 @@
 using SocketExporter.Linux.ProcFs;
 using SocketExporter.Linux.Snapshot;
 using SocketExporter.Linux.Tests.Infrastructure;
+using SocketExporter.Linux.Reading;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 

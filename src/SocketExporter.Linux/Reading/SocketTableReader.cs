@@ -1,8 +1,9 @@
 using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.Netlink;
 using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
 
-namespace SocketExporter.Linux.Snapshot;
+namespace SocketExporter.Linux.Reading;
 
 /// <summary>
 /// Reads the TCP, UDP (IPv4 and IPv6) and unix tables of one network namespace: through the given sock_diag

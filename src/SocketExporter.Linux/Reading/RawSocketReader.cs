@@ -1,7 +1,8 @@
 using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
 
-namespace SocketExporter.Linux.Snapshot;
+namespace SocketExporter.Linux.Reading;
 
 /// <summary>
 /// Reads a namespace's raw, ping and packet sockets from its /proc/net text (or /proc/PID/net). These tables are small on

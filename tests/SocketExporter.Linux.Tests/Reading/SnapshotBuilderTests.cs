@@ -1,8 +1,9 @@
 using System.Net;
 using SocketExporter.Linux.Snapshot;
 using SocketExporter.Linux.Tests.Infrastructure;
+using SocketExporter.Linux.Reading;
 
-namespace SocketExporter.Linux.Tests.Snapshot;
+namespace SocketExporter.Linux.Tests.Reading;
 
 public sealed class SnapshotBuilderTests
 {

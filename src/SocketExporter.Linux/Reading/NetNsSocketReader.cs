@@ -3,8 +3,9 @@ using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.Namespaces;
 using SocketExporter.Linux.Netlink;
 using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
 
-namespace SocketExporter.Linux.Snapshot;
+namespace SocketExporter.Linux.Reading;
 
 /// <summary>
 /// Reads the socket tables of every discovered network namespace, each once: the exporter's own directly;
