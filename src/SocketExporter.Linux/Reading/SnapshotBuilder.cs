@@ -25,8 +25,6 @@ public sealed class SnapshotBuilder : IDisposable
     private int _lastProcessCount = 64;
     // Reused across scrapes (large-object-heap sized on busy hosts); a snapshot is valid until the next Build.
     private readonly SocketOwnerIndex _owners = new();
-    private readonly List<SocketEntry> _allSockets = [];
-    private readonly List<UnixSocketEntry> _allUnixSockets = [];
 
     public SnapshotBuilder(SnapshotOptions options)
     {
@@ -136,21 +134,11 @@ public sealed class SnapshotBuilder : IDisposable
         _identities.Rotate(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pids)[(pids.Count - skipped)..]);
         double processSeconds = clock.Elapsed.TotalSeconds;
         List<NetNsSnapshot> namespaces = socketRead.GetAwaiter().GetResult();
-        _allSockets.Clear();
-        _allUnixSockets.Clear();
-        foreach (NetNsSnapshot ns in namespaces)
-        {
-            _allSockets.AddRange(ns.Sockets);
-            _allUnixSockets.AddRange(ns.UnixSockets);
-        }
         _lastProcessCount = processes.Count;
 
         return new ScrapeSnapshot
         {
             Namespaces = namespaces,
-            Sockets = _allSockets,
-            UnixSockets = _allUnixSockets,
-            SocketTables = namespaces.SelectMany(n => n.SocketTables).ToList(),
             Processes = processes,
             Owners = owners,
             DeviceHolds = fds.Devices,

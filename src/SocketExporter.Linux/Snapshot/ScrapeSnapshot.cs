@@ -7,20 +7,19 @@ namespace SocketExporter.Linux.Snapshot;
 /// </summary>
 public sealed class ScrapeSnapshot
 {
-    private IReadOnlyList<NetNsSnapshot>? _namespaces;
+    /// <summary>Every network namespace read, the host's first: the one copy of the sockets. Views across namespaces
+    /// (<see cref="Sockets"/>, <see cref="UnixSockets"/>, <see cref="SocketTables"/>) are derived from it, so a
+    /// snapshot cannot say two things about one socket.</summary>
+    public required IReadOnlyList<NetNsSnapshot> Namespaces { get; init; }
 
-    /// <summary>Every network namespace read, the host's first. A snapshot built by hand from
-    /// <see cref="Sockets"/> alone has one: the host's.</summary>
-    public IReadOnlyList<NetNsSnapshot> Namespaces
-    {
-        get => _namespaces ??= [new NetNsSnapshot { Inode = 0, Label = "host", IsHost = true, Sockets = Sockets, UnixSockets = UnixSockets, SocketTables = SocketTables }];
-        init => _namespaces = value;
-    }
+    /// <summary>All namespaces' TCP and UDP sockets, in namespace order.</summary>
+    public IEnumerable<SocketEntry> Sockets => Namespaces.SelectMany(static n => n.Sockets);
 
-    /// <summary>All namespaces' sockets together (convenience for tests and tools).</summary>
-    public required IReadOnlyList<SocketEntry> Sockets { get; init; }
-    public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
-    public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }
+    /// <summary>All namespaces' AF_UNIX sockets, in namespace order.</summary>
+    public IEnumerable<UnixSocketEntry> UnixSockets => Namespaces.SelectMany(static n => n.UnixSockets);
+
+    /// <summary>How each table of each namespace was read, in namespace order.</summary>
+    public IEnumerable<SocketTableStatus> SocketTables => Namespaces.SelectMany(static n => n.SocketTables);
     public required IReadOnlyList<ProcessEntry> Processes { get; init; }
     public required SocketOwnerIndex Owners { get; init; }
     public IReadOnlyList<DeviceHold> DeviceHolds { get; init; } = [];

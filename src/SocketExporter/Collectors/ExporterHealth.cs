@@ -45,15 +45,17 @@ public static class ExporterHealth
             "written when there are none). Sockets with inode 0 (time_wait, not yet accepted) have no holder by nature and are not counted.",
             ["protocol", "uid"]);
         var hidden = new Dictionary<(string Protocol, string Uid), int>();
-        foreach (SocketEntry s in snapshot.Sockets)
-        {
-            if (s.Inode == 0 || snapshot.Owners.IsHeld(s.Inode)) continue;
-            var key = (Labels.Protocol(s.Protocol), s.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            hidden[key] = hidden.GetValueOrDefault(key) + 1;
-        }
-        foreach (UnixSocketEntry s in snapshot.UnixSockets)
-            if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode))
-                hidden[("unix", "")] = hidden.GetValueOrDefault(("unix", "")) + 1;
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
+            foreach (SocketEntry s in ns.Sockets)
+            {
+                if (s.Inode == 0 || snapshot.Owners.IsHeld(s.Inode)) continue;
+                var key = (Labels.Protocol(s.Protocol), s.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                hidden[key] = hidden.GetValueOrDefault(key) + 1;
+            }
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
+            foreach (UnixSocketEntry s in ns.UnixSockets)
+                if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode))
+                    hidden[("unix", "")] = hidden.GetValueOrDefault(("unix", "")) + 1;
         // Only when every process was read: otherwise "unattributed" would be every socket, and the
         // collectors already fail. A protocol with nothing hidden says so with an explicit 0.
         if (snapshot.ProcessError is null && snapshot.SkippedProcesses == 0)

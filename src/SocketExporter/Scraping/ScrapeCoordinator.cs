@@ -42,7 +42,8 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     /// <summary>What the last collection could not fully read, and why.</summary>
     public IReadOnlyDictionary<string, string> ReadProblems => _problems.Current;
 
-    /// <summary>The last successful unfiltered result without its registry (the landing page needs only the snapshot).</summary>
+    /// <summary>The last unfiltered result that was not a failure, without its registry: the landing page shows its
+    /// listener table (the snapshot itself is not kept).</summary>
     public ScrapeResult? Latest { get; private set; }
 
     /// <param name="only">Collectors to run (from ?collect[]= / ?exclude[]=), or null for all.</param>

@@ -7,8 +7,9 @@ using SocketExporter.Scraping;
 namespace SocketExporter.Web;
 
 /// <summary>
-/// GET /: version, collectors, links, and the listeners of the latest collection — the `netstat -ntlp` answer
-/// at a glance. Rendered from the snapshot (no extra kernel reads); every value is HTML-encoded.
+/// GET /: version, collectors, links, and the listeners of the last scrape (or of a collection of the page's own, see
+/// <see cref="ResultAsync"/>) — the `netstat -ntlp` answer at a glance. Rendered from that result's listener table and
+/// the read problems as they stand (no kernel reads of its own); every value is HTML-encoded.
 /// </summary>
 public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner runner, BuildInfo build, string telemetryPath)
 {

@@ -57,7 +57,7 @@ public sealed class ReadProblemLogTests
 
     private static ScrapeSnapshot Snapshot(string? processError, params NetNsSnapshot[] namespaces) => new()
     {
-        Namespaces = namespaces, Sockets = [], SocketTables = [], Processes = [], Owners = new SocketOwnerIndex(),
+        Namespaces = namespaces, Processes = [], Owners = new SocketOwnerIndex(),
         ProcessError = processError,
     };
 
@@ -253,7 +253,7 @@ public sealed class ReadProblemLogTests
         var problems = new ReadProblemLog(log);
         ScrapeSnapshot With(int tooLong) => new()
         {
-            Namespaces = [Host()], Sockets = [], SocketTables = [], Processes = [], Owners = new SocketOwnerIndex(),
+            Namespaces = [Host()], Processes = [], Owners = new SocketOwnerIndex(),
             UnreadableDescriptors = new FdReadProblems { NameTooLong = tooLong },
             ProcRoot = ProcRootStatus.Judge(0xef53, 3),   // ext4 with pid directories: a copy
         };
