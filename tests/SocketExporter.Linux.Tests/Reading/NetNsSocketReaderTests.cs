@@ -59,7 +59,7 @@ public sealed class NetNsSocketReaderTests : IDisposable
         Assert.All(ns.SocketTables.Where(t => t.Protocol != SocketProtocol.Unix), t =>
         {
             Assert.Equal(SocketSource.None, t.Source);
-            Assert.Contains("left namespace", t.Error);
+            Assert.Contains("left namespace", t.Error?.ToString());
         });
     }
 

@@ -24,7 +24,7 @@ public sealed class SnapshotBuilderTests
         SocketTableStatus[] inet = InetTables(snapshot);
         Assert.Equal(4, inet.Length);
         Assert.Equal([9, 6, 2, 1], inet.Select(t => t.Sockets));
-        Assert.All(snapshot.SocketTables, t => Assert.Equal((SocketSource.ProcNet, 0, (string?)null), (t.Source, t.BadRecords, t.Error)));
+        Assert.All(snapshot.SocketTables, t => Assert.Equal((SocketSource.ProcNet, 0, (ReadFailure?)null), (t.Source, t.BadRecords, t.Error)));
         Assert.False(snapshot.SocketsFailed);
 
         // 4243's stat is truncated: counted as failed, not listed. 1 and 4242 are read.
@@ -186,7 +186,7 @@ public sealed class SnapshotBuilderTests
         ScrapeSnapshot snapshot = new SnapshotBuilder(new SnapshotOptions { ProcfsPath = missing }).Build(CancellationToken.None);
 
         Assert.NotNull(snapshot.ProcessError);
-        Assert.Contains(missing, snapshot.ProcessError);
+        Assert.Contains(missing, snapshot.ProcessError?.ToString());
         Assert.Empty(snapshot.Processes);
         Assert.Equal(0, snapshot.Owners.SocketCount);
     }
