@@ -26,10 +26,10 @@ public sealed class SnapshotBuilderTests
         Assert.All(snapshot.SocketTables, t => Assert.Equal((SocketSource.ProcNet, 0, (string?)null), (t.Source, t.BadRecords, t.Error)));
         Assert.False(snapshot.SocketsFailed);
 
-        // 4243's stat is truncated: counted as failed, not listed. 1 and 4242 are read.
+        // 4243's stat is truncated: counted as failed, not listed. 1, 4242, 4244 and 4245 are read.
         Assert.Equal(1, snapshot.FailedProcesses);
         Assert.Equal(0, snapshot.UnreadableProcesses);
-        Assert.Equal(2, snapshot.Processes.Count);
+        Assert.Equal(4, snapshot.Processes.Count);
         ProcessEntry evil = Assert.Single(snapshot.Processes, p => p.Pid == 4242);
         ProcessEntry init = Assert.Single(snapshot.Processes, p => p.Pid == 1);
         Assert.Equal(("evil) x", 0u, 57902ul, "4242"), (evil.Identity.Program, evil.Identity.Uid, evil.Identity.StartTicks, evil.Identity.PidText));
