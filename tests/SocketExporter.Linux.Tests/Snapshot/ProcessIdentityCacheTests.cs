@@ -3,6 +3,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.Snapshot;
 
+[Trait("Category", "Unit")]
 public sealed class ProcessIdentityCacheTests
 {
     private static ProcStat Stat(int pid, ulong start = 100, string comm = "nginx") => new(pid, comm, 'S', 1, start);

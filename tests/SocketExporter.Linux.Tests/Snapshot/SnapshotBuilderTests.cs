@@ -6,7 +6,7 @@ namespace SocketExporter.Linux.Tests.Snapshot;
 
 public sealed class SnapshotBuilderTests
 {
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Build_FixtureProcRootProcNetOnly_ReadsTablesProcessesAndOwners()
     {
         var builder = new SnapshotBuilder(new SnapshotOptions
@@ -49,7 +49,7 @@ public sealed class SnapshotBuilderTests
     // The socket tables and the process walk run on two threads (SnapshotBuilder.Build): neither may see the other's
     // file contents. A hand-made proc root with a large net/tcp and many processes makes the two reads overlap;
     // 20 builds make a shared read buffer show up as lost rows or failed processes in nearly every run.
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Build_LargeProcNetAndManyProcesses_EveryTableRowAndProcessReadIntact()
     {
         const int tcpRows = 3000, pids = 400, builds = 20;
@@ -190,7 +190,7 @@ public sealed class SnapshotBuilderTests
         Assert.Equal(0, snapshot.Owners.SocketCount);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Build_NonexistentProcfsPathProcNetOnly_EveryTableFailsWithoutThrowing()
     {
         string missing = Path.Combine(Path.GetTempPath(), $"no-such-proc-{Guid.NewGuid():N}");
@@ -205,7 +205,7 @@ public sealed class SnapshotBuilderTests
         Assert.Empty(snapshot.Sockets);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Build_CancelledToken_Throws()
     {
         var builder = new SnapshotBuilder(new SnapshotOptions { ProcfsPath = Fixture.Path("proc"), ProcNetOnly = true });

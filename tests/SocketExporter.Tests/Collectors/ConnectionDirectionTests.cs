@@ -4,6 +4,7 @@ using SocketExporter.Linux.Snapshot;
 namespace SocketExporter.Tests.Collectors;
 
 /// <summary>The direction rule and the listener memory on hand-built snapshots (README, "From netstat to metrics").</summary>
+[Trait("Category", "Unit")]
 public sealed class ConnectionDirectionTests
 {
     private static readonly EphemeralPortRange Range = new(40000, 49999);

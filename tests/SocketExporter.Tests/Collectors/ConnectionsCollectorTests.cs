@@ -7,6 +7,7 @@ namespace SocketExporter.Tests.Collectors;
 
 /// <summary>socket_connections and socket_queued_bytes on one hand-built snapshot: inbound, outbound, unheld and
 /// shared connections in two namespaces, then --metrics.drop-pid, the state/port filters and the series limit.</summary>
+[Trait("Category", "Unit")]
 public sealed class ConnectionsCollectorTests
 {
     private static ScrapeSnapshot Scenario()

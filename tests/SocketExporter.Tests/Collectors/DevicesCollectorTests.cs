@@ -6,6 +6,7 @@ using static SocketExporter.Tests.Collectors.SnapshotBuilding;
 
 namespace SocketExporter.Tests.Collectors;
 
+[Trait("Category", "Unit")]
 public sealed class DevicesCollectorTests
 {
     private static ScrapeSnapshot Scenario()

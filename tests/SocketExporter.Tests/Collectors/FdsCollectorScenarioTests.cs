@@ -5,6 +5,7 @@ using static SocketExporter.Tests.Collectors.SnapshotBuilding;
 
 namespace SocketExporter.Tests.Collectors;
 
+[Trait("Category", "Unit")]
 public sealed class FdsCollectorScenarioTests
 {
     private static ScrapeSnapshot Scenario()

@@ -8,6 +8,7 @@ namespace SocketExporter.Tests.Collectors;
 
 /// <summary>socket_listen_queue_* and the per-namespace drop counters on a snapshot of two namespaces, one of them read
 /// from /proc/net text (no backlogs there), with an unheld listener and unix listeners.</summary>
+[Trait("Category", "Unit")]
 public sealed class ListenQueueCollectorScenarioTests
 {
     private static ScrapeSnapshot Scenario()

@@ -8,6 +8,7 @@ namespace SocketExporter.Tests.Collectors;
 
 /// <summary>socket_listening on one hand-built snapshot: owned, unowned and shared listeners in two namespaces,
 /// then the same snapshot through --metrics.drop-pid, the series filters and the series limit.</summary>
+[Trait("Category", "Unit")]
 public sealed class ListeningCollectorScenarioTests
 {
     private const string Other = "4026532100";

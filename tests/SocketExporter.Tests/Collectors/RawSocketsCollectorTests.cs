@@ -5,6 +5,7 @@ using static SocketExporter.Tests.Collectors.SnapshotBuilding;
 
 namespace SocketExporter.Tests.Collectors;
 
+[Trait("Category", "Unit")]
 public sealed class RawSocketsCollectorTests
 {
     private static RawSocketEntry Raw(RawSocketKind kind, SocketFamily family, ushort protocol, ulong inode) =>

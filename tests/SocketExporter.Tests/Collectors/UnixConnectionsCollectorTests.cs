@@ -8,6 +8,7 @@ namespace SocketExporter.Tests.Collectors;
 
 /// <summary>socket_unix_connections on one hand-built snapshot: server sides named by their listener, clients named
 /// through their peer, a client shared by two processes, one whose holder is hidden, in two namespaces.</summary>
+[Trait("Category", "Unit")]
 public sealed class UnixConnectionsCollectorTests
 {
     private static ScrapeSnapshot Scenario()
