@@ -9,7 +9,7 @@ public sealed class ProcRootTests
 {
     private const long ProcSuperMagic = 0x9fa0, Tmpfs = 0x01021994, Ext4 = 0xef53;
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [InlineData(ProcSuperMagic, 120, ProcRootKind.Proc)]
     [InlineData(Ext4, 3, ProcRootKind.Copy)]             // a captured tree, the test fixtures
     [InlineData(Tmpfs, 0, ProcRootKind.NoProcesses)]     // /dev
@@ -22,7 +22,7 @@ public sealed class ProcRootTests
         Assert.Equal(kind == ProcRootKind.Proc, status.Problem("/x") is null);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Problem_NotProcfsWithoutProcesses_NamesPathAndType()
     {
         string? problem = ProcRootStatus.Judge(Tmpfs, 0).Problem("/dev");
