@@ -3,6 +3,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Tests.Collectors;
 
+[Trait("Category", "Unit")]
 public sealed class ListenerRowTests
 {
     [Fact]
