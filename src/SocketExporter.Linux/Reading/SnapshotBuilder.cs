@@ -52,27 +52,27 @@ public sealed class SnapshotBuilder : IDisposable
         owners.Clear();
         var processes = new List<ProcessEntry>(_lastProcessCount + 16);
         var fds = new FdWalkSink(owners, _options.ClassifyPathDescriptors, countFilesystems: _options.WatchPaths.Count > 0);
-        (List<WatchedPath> watches, List<string> watchErrors) = ResolveWatches();
+        (List<WatchedPath> watches, List<ReadFailure> watchErrors) = ResolveWatches();
         var pathHolds = new List<PathHold>();
         int unreadable = 0, failed = 0;
-        string? processError = null;
+        ReadFailure? processError = null;
         var pids = new List<int>(_lastProcessCount + 16);
         int descriptorOnlyNamespaces = 0;
 
         int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
         if (errno != 0)
-            processError = $"{_options.ProcfsPath}: {Errno.Describe(errno)}";
+            processError = new ReadFailure(_options.ProcfsPath, errno);
         else if ((errno = _pidLister.List(procRoot, pids)) != 0)
-            processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
+            processError = new ReadFailure($"{_options.ProcfsPath}: listing pids", errno);
         ProcRootStatus? procRootStatus = null;
         if (processError is null)
         {
             // Every scrape: a mount can be replaced under a running exporter. No process directory at all is an
             // error, not a host without processes; a copy (not procfs, but with pid directories) is read and reported.
             if ((errno = Libc.FStatFsType(procRoot, out long fsType)) != 0)
-                processError = $"{_options.ProcfsPath}: statfs: {Errno.Describe(errno)}";
+                processError = new ReadFailure($"{_options.ProcfsPath}: statfs", errno);
             else if ((procRootStatus = ProcRootStatus.Judge(fsType, pids.Count)).Value.Kind == ProcRootKind.NoProcesses)
-                processError = procRootStatus.Value.Problem(_options.ProcfsPath);
+                processError = new ReadFailure(procRootStatus.Value.Problem(_options.ProcfsPath)!);
         }
 
         double socketSeconds = 0;
@@ -164,17 +164,17 @@ public sealed class SnapshotBuilder : IDisposable
     }
 
     /// <summary>The filesystem of each watched path, re-resolved every scrape (a mount can come and go).</summary>
-    private (List<WatchedPath>, List<string>) ResolveWatches()
+    private (List<WatchedPath>, List<ReadFailure>) ResolveWatches()
     {
         var watches = new List<WatchedPath>(_options.WatchPaths.Count);
-        var errors = new List<string>();
+        var errors = new List<ReadFailure>();
         foreach (string watch in _options.WatchPaths)
         {
             int errno = Libc.StatxFollow(PathBytes.ToNulTerminated(watch), out StatxBuffer stx);
             if (errno == 0)
                 watches.Add(new WatchedPath(watch, new FilesystemId(stx.DevMajor, stx.DevMinor)));
             else
-                errors.Add(watch);
+                errors.Add(new ReadFailure(watch, errno));
         }
         return (watches, errors);
     }

@@ -173,7 +173,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         var budget = new SeriesBudget(metricOptions.MaxSeries, metricOptions.MaxUnixSeries);
         runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels, metricOptions.Filter), factory, only);
         ExporterHealth.Write(snapshot, factory, build, budget);
-        var result = new ScrapeResult(registry, only is null ? Web.ListenerRow.From(snapshot) : null, null, DateTime.UtcNow)
+        var result = new ScrapeResult(registry, only is null ? ListenerRow.From(snapshot) : null, null, DateTime.UtcNow)
         {
             Partial = CollectorRunner.CutShort(snapshot, SnapshotParts.Processes | SnapshotParts.Sockets),
         };

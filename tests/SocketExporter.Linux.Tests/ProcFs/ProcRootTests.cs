@@ -9,7 +9,7 @@ public sealed class ProcRootTests
 {
     private const long ProcSuperMagic = 0x9fa0, Tmpfs = 0x01021994, Ext4 = 0xef53;
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [InlineData(ProcSuperMagic, 120, ProcRootKind.Proc)]
     [InlineData(Ext4, 3, ProcRootKind.Copy)]             // a captured tree, the test fixtures
     [InlineData(Tmpfs, 0, ProcRootKind.NoProcesses)]     // /dev
@@ -22,7 +22,7 @@ public sealed class ProcRootTests
         Assert.Equal(kind == ProcRootKind.Proc, status.Problem("/x") is null);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Problem_NotProcfsWithoutProcesses_NamesPathAndType()
     {
         string? problem = ProcRootStatus.Judge(Tmpfs, 0).Problem("/dev");
@@ -58,7 +58,7 @@ public sealed class ProcRootTests
             ScrapeSnapshot snapshot = await new SnapshotBuilder(new SnapshotOptions { ProcfsPath = path }).BuildAsync(CancellationToken.None);
 
             Assert.NotNull(snapshot.ProcessError);
-            Assert.Contains("not a proc filesystem", snapshot.ProcessError);
+            Assert.Contains("not a proc filesystem", snapshot.ProcessError.ToString());
             Assert.Equal(ProcRootKind.NoProcesses, snapshot.ProcRoot?.Kind);
         }
         finally
@@ -73,8 +73,8 @@ public sealed class ProcRootTests
         ScrapeSnapshot real = await new SnapshotBuilder(new SnapshotOptions()).BuildAsync(CancellationToken.None);
         ScrapeSnapshot copy = await new SnapshotBuilder(new SnapshotOptions { ProcfsPath = Fixture.Path("proc"), ProcNetOnly = true, ClassifyPathDescriptors = false }).BuildAsync(CancellationToken.None);
 
-        Assert.Equal((ProcRootKind.Proc, (string?)null), (real.ProcRoot?.Kind, real.ProcessError));
-        Assert.Equal((ProcRootKind.Copy, (string?)null), (copy.ProcRoot?.Kind, copy.ProcessError));
+        Assert.Equal((ProcRootKind.Proc, (ReadFailure?)null), (real.ProcRoot?.Kind, real.ProcessError));
+        Assert.Equal((ProcRootKind.Copy, (ReadFailure?)null), (copy.ProcRoot?.Kind, copy.ProcessError));
         Assert.True(real.ProcRoot?.ProcessCount > 1);
     }
 }

@@ -10,6 +10,7 @@ namespace SocketExporter.Linux.Tests.Reading;
 /// namespace. If the pid no longer names that namespace after the read (the process exited and the number was
 /// reused), nothing of the read is kept.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class NetNsSocketReaderTests : IDisposable
 {
     private readonly string _proc = Directory.CreateTempSubdirectory("socket-exporter-netns-").FullName;
@@ -59,7 +60,7 @@ public sealed class NetNsSocketReaderTests : IDisposable
         Assert.All(ns.SocketTables.Where(t => t.Protocol != SocketProtocol.Unix), t =>
         {
             Assert.Equal(SocketSource.None, t.Source);
-            Assert.Contains("left namespace", t.Error);
+            Assert.Contains("left namespace", t.Error?.ToString());
         });
     }
 
