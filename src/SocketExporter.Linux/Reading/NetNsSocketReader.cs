@@ -32,12 +32,6 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     private static readonly TimeSpan SetnsRetryAfterDenial = TimeSpan.FromMinutes(5);
     private DateTime _setnsDeniedUntil = DateTime.MinValue;
 
-    // Why a namespace's sock_diag or contents were not read, when every namespace of a scrape has the same reason.
-    private static readonly ReadFailure SockDiagDisabled = new("sock_diag disabled by --socket.source=procfs");
-    private static readonly ReadFailure SetnsDisabled = new("setns disabled by --netns.method=procfs");
-    private static readonly ReadFailure NotReadAtDeadline = new("not read: the scrape deadline had passed");
-    private static readonly ReadFailure NoProcessForNetstat = new("no process in this namespace to read /proc/[pid]/net/netstat from");
-
     /// <summary>
     /// Reading lanes at most: each lane is a pool work item that takes the next namespace not yet taken, with its own file
     /// buffer and dedupe set. A lane is worth starting as soon as there is a namespace for it (starting one costs
@@ -46,6 +40,12 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     /// process walk runs beside them on its own thread: more lanes would only take cores from the walk.
     /// </summary>
     public const int MaximumLanes = 2;
+
+    // Why a namespace's sock_diag or contents were not read, when every namespace of a scrape has the same reason.
+    private static readonly ReadFailure SockDiagDisabled = new("sock_diag disabled by --socket.source=procfs");
+    private static readonly ReadFailure SetnsDisabled = new("setns disabled by --netns.method=procfs");
+    private static readonly ReadFailure NotReadAtDeadline = new("not read: the scrape deadline had passed");
+    private static readonly ReadFailure NoProcessForNetstat = new("no process in this namespace to read /proc/[pid]/net/netstat from");
 
     /// <param name="pastDeadline">Asked before each other namespace: once true, the remaining ones are skipped (and marked
     /// so). The exporter's own namespace and the host's are always read.</param>
