@@ -1,9 +1,11 @@
 using System.Text;
 using SocketExporter.Linux.ProcFs;
 using SocketExporter.Linux.Tests.Infrastructure;
+using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class ProcNetstatParserTests
 {
     [Fact]
