@@ -36,6 +36,8 @@ public sealed class ConnectionEventsTests : IDisposable
 
     private string[] InNs => ["ip", "netns", "exec", _ns];
 
+    private void RunInNs(string[] command, TimeSpan timeout) => ToolRunner.Run("ip", ["netns", "exec", _ns, .. command], timeout);
+
     /// <summary>Waits until no socket on <paramref name="port"/> is between states (only LISTEN and TIME-WAIT left): every
     /// connection's full socket is destroyed, so its event is queued.</summary>
     private static void WaitSettled(int port, IReadOnlyList<string>? prefix = null)
@@ -129,8 +131,8 @@ public sealed class ConnectionEventsTests : IDisposable
     {
         string netns = MakeNamespace();
         // A blackholed port inside the namespace: SYNs dropped, one retry, so the connect times out in about 3 s.
-        ToolRunner.Run("ip", [.. InNs, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "9", "-j", "DROP"], TimeSpan.FromSeconds(30));
-        ToolRunner.Run("ip", [.. InNs, "sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"], TimeSpan.FromSeconds(30));
+        RunInNs(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", "9", "-j", "DROP"], TimeSpan.FromSeconds(30));
+        RunInNs(["sysctl", "-qw", "net.ipv4.tcp_syn_retries=1"], TimeSpan.FromSeconds(30));
         using HolderProcess server = Server(InNs);
         using HolderProcess client = Client(InNs);
         string port = server.Int("port").ToString();
@@ -195,38 +197,45 @@ public sealed class ConnectionEventsTests : IDisposable
         Assert.Equal(1, Assert.Single(after.Named("socket_exporter_connection_events_subscribed"), s => s["netns"] == "host").Value);
     }
 
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void RandomDropInTestNamespace_RetransmitsCounted_FlatWithout(bool drop)
+    [Fact]
+    public void RandomDropInTestNamespace_RetransmitsCounted_NearlyFlatWithout()
     {
         const int connections = 4, request = 200_000;
         string netns = MakeNamespace();
-        using HolderProcess server = Server(InNs);
+        // Segments of 1500-byte frames (loopback's 64 KiB MTU would carry the whole payload in a handful of segments).
+        RunInNs(["ip", "link", "set", "lo", "mtu", "1500"], TimeSpan.FromSeconds(30));
+        using HolderProcess lossy = Server(InNs);
+        using HolderProcess clean = Server(InNs);
         using HolderProcess client = Client(InNs);
-        string port = server.Int("port").ToString();
-        if (drop)   // a tenth of the client's segments to the server (data and ACKs alike) are lost
-            ToolRunner.Run("ip", [.. InNs, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", port, "-m", "statistic",
-                "--mode", "random", "--probability", "0.1", "-j", "DROP"], TimeSpan.FromSeconds(30));
+        // A tenth of the client's segments to the lossy server are dropped; the clean server's port is left alone.
+        RunInNs(["iptables", "-A", "INPUT", "-p", "tcp", "--dport", lossy.Int("port").ToString(), "-m", "statistic",
+            "--mode", "random", "--probability", "0.1", "-j", "DROP"], TimeSpan.FromSeconds(30));
         using ExporterProcess exporter = ExporterProcess.Start();
         MetricSet before = exporter.ScrapeMetrics();
-        client.Send($"connect {port} {connections} {request}");
-        WaitSettled(server.Int("port"), InNs);
+        client.Send($"connect {lossy.Int("port")} {connections} {request}");
+        client.Send($"connect {clean.Int("port")} {connections} {request}");
+        WaitSettled(lossy.Int("port"), InNs);
+        WaitSettled(clean.Int("port"), InNs);
         MetricSet after = exporter.ScrapeMetrics();
 
-        double Delta(string name, string direction)
+        double Delta(string name, string direction, HolderProcess server)
         {
-            bool Ours(Sample s) => s["direction"] == direction && s["port"] == port && s["netns"] == netns;
+            bool Ours(Sample s) => s["direction"] == direction && s["port"] == server.Int("port").ToString() && s["netns"] == netns;
             return Sum(after, name, Ours) - Sum(before, name, Ours);
         }
-        double retransmits = Delta("socket_connections_closed_retransmitted_segments_total", "outbound");
-        if (drop)
-            Assert.True(retransmits > 0, "no retransmit counted although a tenth of the segments were dropped");
-        else
-            Assert.Equal(0, retransmits);
+        const string retransmitted = "socket_connections_closed_retransmitted_segments_total";
+        double lost = Delta(retransmitted, "outbound", lossy), spurious = Delta(retransmitted, "outbound", clean);
+        // ~540 data segments at 10 %: dozens retransmitted. Without loss a loaded host may still fire a tail-loss probe
+        // now and then (a delayed ACK), so "flat" is: at most one per connection, and far below the lossy count.
+        Assert.True(lost >= 10, $"{lost} retransmits counted although a tenth of the segments were dropped");
+        Assert.True(spurious <= connections, $"{spurious} retransmits without loss");
+        Assert.True(lost > 5 * Math.Max(1, spurious), $"lossy {lost} vs clean {spurious}");
         // Retransmitted bytes are counted once: the payload is exact either way.
-        Assert.Equal(connections * request, Delta("socket_connections_closed_sent_bytes_total", "outbound"));
-        Assert.Equal(connections * request, Delta("socket_connections_closed_received_bytes_total", "inbound"));
+        foreach (HolderProcess server in new[] { lossy, clean })
+        {
+            Assert.Equal(connections * request, Delta("socket_connections_closed_sent_bytes_total", "outbound", server));
+            Assert.Equal(connections * request, Delta("socket_connections_closed_received_bytes_total", "inbound", server));
+        }
     }
 
     [Fact]
