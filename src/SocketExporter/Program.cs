@@ -9,6 +9,7 @@ using SocketExporter.Configuration;
 using SocketExporter.Linux.Snapshot;
 using SocketExporter.Scraping;
 using SocketExporter.Web;
+using SocketExporter.Linux.Reading;
 
 namespace SocketExporter;
 
@@ -112,8 +113,8 @@ public static class Program
             WebSecurity.ConfigureKestrel(kestrel, options.ListenAddresses, webConfig);
         });
 
-        bool Enabled(string name) => collectors.Any(c => c.Name == name);
-        var snapshotOptions = new SnapshotOptions
+        // Descriptor kinds, limits and watched paths are read only when an enabled collector says it reads them.
+        SnapshotOptions snapshotOptions = SnapshotNeeds.Narrow(new SnapshotOptions
         {
             ProcfsPath = options.ProcfsPath,
             ProcNetOnly = options.ProcNetOnly,
@@ -121,11 +122,8 @@ public static class Program
             UseSetns = options.UseSetns,
             // Namespaces the netns filter drops are not even read: each costs several kernel hash-table walks.
             NamespaceFilter = options.Metrics.Filter.For("netns"),
-            WatchPaths = Enabled("path_holders") ? options.WatchPaths : [],
-            // Only descriptor kinds and device holders need a statx per path descriptor, only fds needs limits.
-            ClassifyPathDescriptors = Enabled("fds") || Enabled("devices"),
-            ReadFdLimits = Enabled("fds"),
-        };
+            WatchPaths = options.WatchPaths,
+        }, SnapshotNeeds.Of(collectors));
         builder.Services.AddSingleton(build);
         builder.Services.AddSingleton(options.Metrics);
         builder.Services.AddSingleton(new SnapshotBuilder(snapshotOptions));

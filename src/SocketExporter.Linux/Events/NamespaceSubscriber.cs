@@ -80,7 +80,7 @@ public sealed class NamespaceSubscriber(string procfsPath) : IDisposable
                     // The worker is a dedicated thread that never waits on the caller: blocking here cannot deadlock.
                     opened = _worker.RunInsideAsync<(DestroySubscription?, int, string?)>(fds,
                         () => (DestroySubscription.TryOpen(out DestroySubscription? s, out string? e) is var errno && errno == 0 ? s : null, errno, e),
-                        (errno, error) => (null, errno, error)).GetAwaiter().GetResult();
+                        (errno, failure) => (null, errno, failure.ToString())).GetAwaiter().GetResult();
                 }
                 catch (InvalidOperationException e)
                 {

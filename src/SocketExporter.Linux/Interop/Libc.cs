@@ -220,7 +220,7 @@ internal static unsafe partial class Libc
                     catch (ObjectDisposedException) { ok = false; }
                 }
                 added[i] = ok;
-                entries[i] = new PollFd { Fd = ok ? fds[i].Fd : -1, Events = Constants.POLLIN, REvents = 0 };   // poll ignores fd -1
+                entries[i] = new PollFd { Fd = ok ? (int)fds[i].DangerousGetHandle() : -1, Events = Constants.POLLIN, REvents = 0 };   // poll ignores fd -1
             }
             int n;
             do { n = PollRaw(entries, (nuint)count, timeoutMs); }

@@ -11,7 +11,5 @@ public sealed class SafeFd : SafeHandle
 
     public override bool IsInvalid => handle == -1;
 
-    internal int Fd => (int)handle;
-
     protected override bool ReleaseHandle() => Libc.Close((int)handle) == 0;
 }

@@ -14,7 +14,7 @@ public sealed class NetNsDiscovery(string procfsPath)
 
     /// <param name="ThreadOnly">Namespaces that no process is in, found only as one of a process's threads' (a thread
     /// that called unshare(CLONE_NEWNET) or setns): read through that thread's /proc/TID, counted apart.</param>
-    public sealed record Result(IReadOnlyList<NetNsTarget> Targets, IReadOnlyDictionary<int, ulong> PidNamespaces, ulong OwnInode, bool HostFromPid1)
+    public sealed record Result(IReadOnlyList<NetNsTarget> Targets, IReadOnlyDictionary<int, ulong> PidNamespaces)
     {
         public int ThreadOnly { get; init; }
     }
@@ -39,15 +39,14 @@ public sealed class NetNsDiscovery(string procfsPath)
         if (allNamespaces)
             foreach ((int pid, ulong inode) in pidNs)
                 threadOnly += FindThreadNamespaces(procRoot, pid, inode, firstPid);
-        bool hostFromPid1 = pidNs.TryGetValue(1, out ulong host);
-        if (!hostFromPid1)
+        if (!pidNs.TryGetValue(1, out ulong host))
             host = own;
 
         var targets = new List<NetNsTarget>();
         if (!allNamespaces)
         {
             targets.Add(new NetNsTarget(own, firstPid.TryGetValue(own, out int p) ? p : null, null) { IsOwn = true, IsHost = own == host });
-            return new Result(targets, pidNs, own, hostFromPid1);
+            return new Result(targets, pidNs);
         }
         foreach ((ulong inode, int pid) in firstPid)
             targets.Add(new NetNsTarget(inode, pid, null) { IsOwn = inode == own, IsHost = inode == host });
@@ -57,7 +56,7 @@ public sealed class NetNsDiscovery(string procfsPath)
             if (!targets.Any(t => t.Inode == inode))
                 targets.Add(new NetNsTarget(inode, null, name) { IsHost = inode == host });
         targets.Sort((a, b) => b.IsHost.CompareTo(a.IsHost) != 0 ? b.IsHost.CompareTo(a.IsHost) : a.Inode.CompareTo(b.Inode));
-        return new Result(targets, pidNs, own, hostFromPid1) { ThreadOnly = threadOnly };
+        return new Result(targets, pidNs) { ThreadOnly = threadOnly };
     }
 
     /// <summary>

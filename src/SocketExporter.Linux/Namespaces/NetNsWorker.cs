@@ -7,11 +7,11 @@ using SocketExporter.Linux.Snapshot;
 namespace SocketExporter.Linux.Namespaces;
 
 /// <summary>What entering one namespace gave: a sock_diag socket created inside it, or the errno that stopped it.</summary>
-public sealed record NetNsOpenResult(SockDiagClient? Client, int Errno, string? Error)
+public sealed record NetNsOpenResult(SockDiagClient? Client, int Errno, ReadFailure? Error)
 {
     /// <summary>The namespace's net.ipv4.ip_local_port_range, read while inside it (null: see <see cref="LocalPortsError"/>).</summary>
     public EphemeralPortRange? LocalPorts { get; init; }
-    public string? LocalPortsError { get; init; }
+    public ReadFailure? LocalPortsError { get; init; }
 }
 
 /// <summary>
@@ -24,7 +24,7 @@ public sealed record NetNsOpenResult(SockDiagClient? Client, int Errno, string? 
 public sealed class NetNsWorker : IDisposable
 {
     // Inside(i) runs while the thread is in namespace i; Refused(i, errno) when setns failed. Finish gets the results.
-    private sealed record Job(IReadOnlyList<SafeFd> Namespaces, Func<int, object> Inside, Func<int, int, string, object> Refused,
+    private sealed record Job(IReadOnlyList<SafeFd> Namespaces, Func<int, object> Inside, Func<int, int, ReadFailure, object> Refused,
         Action<object[]> Finish, Action<Exception> Abandon);
 
     private BlockingCollection<Job> _jobs = new();
@@ -41,8 +41,8 @@ public sealed class NetNsWorker : IDisposable
         {
             int openErrno = SockDiagClient.TryOpen(out SockDiagClient? client);
             // Net sysctls can only be read for the namespace the reading thread is in: this is the one chance.
-            EphemeralPortRange? ports = LocalPortRangeReader.Read(files, "/proc", out string? portsError);
-            return new NetNsOpenResult(client, openErrno, openErrno == 0 ? null : $"socket(NETLINK_SOCK_DIAG): {Errno.Describe(openErrno)}")
+            EphemeralPortRange? ports = LocalPortRangeReader.Read(files, "/proc", out ReadFailure? portsError);
+            return new NetNsOpenResult(client, openErrno, openErrno == 0 ? null : new ReadFailure("socket(NETLINK_SOCK_DIAG)", openErrno))
             {
                 LocalPorts = ports,
                 LocalPortsError = portsError,
@@ -55,7 +55,7 @@ public sealed class NetNsWorker : IDisposable
     /// descriptors), for what can only be done there: creating a socket that belongs to the namespace. When setns fails,
     /// or the thread could not return from an earlier namespace, <paramref name="refused"/> gets the errno and why.
     /// </summary>
-    public Task<T[]> RunInsideAsync<T>(IReadOnlyList<SafeFd> namespaces, Func<T> inside, Func<int, string, T> refused)
+    public Task<T[]> RunInsideAsync<T>(IReadOnlyList<SafeFd> namespaces, Func<T> inside, Func<int, ReadFailure, T> refused)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var done = new TaskCompletionSource<T[]>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -86,7 +86,7 @@ public sealed class NetNsWorker : IDisposable
         if (Libc.OpenAt(null, "/proc/thread-self/ns/net\0"u8, Constants.O_RDONLY, out SafeFd home) != 0)
         {
             foreach (Job job in jobs.GetConsumingEnumerable())
-                job.Finish(job.Namespaces.Select((_, i) => job.Refused(i, Constants.EIO, "cannot open /proc/thread-self/ns/net")).ToArray());
+                job.Finish(job.Namespaces.Select((_, i) => job.Refused(i, Constants.EIO, new ReadFailure("cannot open /proc/thread-self/ns/net"))).ToArray());
             return;
         }
         using (home)
@@ -99,13 +99,13 @@ public sealed class NetNsWorker : IDisposable
                 {
                     if (lost)
                     {
-                        results[i] = job.Refused(i, Constants.EIO, "the namespace worker could not return to its own namespace");
+                        results[i] = job.Refused(i, Constants.EIO, new ReadFailure("the namespace worker could not return to its own namespace"));
                         continue;
                     }
                     int errno = Libc.SetNs(job.Namespaces[i], Constants.CLONE_NEWNET);
                     if (errno != 0)
                     {
-                        results[i] = job.Refused(i, errno, $"setns: {Errno.Describe(errno)}");
+                        results[i] = job.Refused(i, errno, new ReadFailure("setns", errno));
                         continue;
                     }
                     results[i] = job.Inside(i);

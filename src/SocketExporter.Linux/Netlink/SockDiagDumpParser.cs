@@ -22,12 +22,6 @@ public readonly record struct DumpChunkResult(DumpProgress Progress, int Errno, 
 /// Turns the bytes of a sock_diag dump into socket entries. Pure: the I/O loop in <see cref="SockDiagClient"/>
 /// feeds it each recv() buffer, and tests feed it captured bytes.
 /// </summary>
-/// <summary>Decodes the payload of one SOCK_DIAG_BY_FAMILY reply of a family.</summary>
-public interface IDiagDecoder<T>
-{
-    static abstract bool TryDecode(ReadOnlySpan<byte> payload, SocketProtocol protocol, out T entry);
-}
-
 public static class SockDiagDumpParser
 {
     /// <param name="sequence">Only messages with this sequence number are ours; null accepts any (fixtures).</param>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.ProcFs;
 

@@ -25,32 +25,14 @@ public sealed class FdWalker
     private readonly byte[] _entries = new byte[32 * 1024];
     private readonly byte[] _target;
 
-    /// <summary>Descriptors whose link could not be read, summed over every walk since the last <see cref="TakeProblems"/>.</summary>
-    private FdReadProblems _problems;
-
     public FdWalker() : this(PathMax) { }
 
     /// <summary>A smaller link buffer lets tests reach the truncation path with short fixture links.</summary>
     internal FdWalker(int targetBufferSize) => _target = new byte[targetBufferSize];
 
-    private readonly HashSet<ulong> _heldNetNs = [];
-
-    /// <summary>Network namespaces held open through an nsfs descriptor ("net:[N]", e.g. a runtime keeping a namespace
-    /// alive), seen by the walks since the last <see cref="ClearHeldNamespaces"/>.</summary>
-    public IReadOnlySet<ulong> HeldNamespaces => _heldNetNs;
-
-    public void ClearHeldNamespaces() => _heldNetNs.Clear();
-
-    /// <summary>Returns the per-descriptor read problems counted so far and starts counting again (once per scrape).</summary>
-    public FdReadProblems TakeProblems()
-    {
-        FdReadProblems taken = _problems;
-        _problems = default;
-        return taken;
-    }
-
-    public FdWalkStatus Walk(SafeFd procRoot, int pid, int processIndex, SocketOwnerIndex owners,
-        ref FdKindCounts counts, List<DeviceHold>? devices, bool statPaths, Dictionary<FilesystemId, int>? filesystems = null)
+    /// <summary>Walks /proc/<paramref name="pid"/>/fd into <paramref name="sink"/>, as its current process
+    /// (<see cref="FdWalkSink.StartProcess"/> first).</summary>
+    public FdWalkStatus Walk(SafeFd procRoot, int pid, FdWalkSink sink)
     {
         Span<byte> path = stackalloc byte[32];
         int length = PathBytes.WritePidPath(path, pid, "/fd"u8);
@@ -80,18 +62,18 @@ public sealed class FdWalker
                         // ENAMETOOLONG, and a full buffer may hold a cut target. statx still reaches the open file.
                         FdReadProblem problem = errno == Constants.ENAMETOOLONG ? FdReadProblem.NameTooLong
                             : errno == 0 ? FdReadProblem.Truncated : FdReadProblem.Failed;
-                        StatUnreadable(fdDir, entries.NameZ, processIndex, owners, ref counts, devices, filesystems, problem);
+                        StatUnreadable(fdDir, entries.NameZ, sink, problem);
                         continue;
                     }
                     ReadOnlySpan<byte> target = _target.AsSpan(0, targetLength);
                     FdKind kind = FdTarget.Classify(target, out ulong socketInode, out bool needsStat);
                     if (kind == FdKind.Socket && socketInode != 0)
-                        owners.Add(socketInode, processIndex);
+                        sink.Socket(socketInode);
                     else if (kind == FdKind.Other && Namespaces.NsLinkParser.TryParseNet(target, out ulong netNs))
-                        _heldNetNs.Add(netNs);
-                    if (needsStat && statPaths)
-                        kind = StatKind(fdDir, entries.NameZ, processIndex, devices, filesystems);
-                    counts.Increment(kind);
+                        sink.HeldNamespace(netNs);
+                    if (needsStat && sink.StatPaths)
+                        kind = StatKind(fdDir, entries.NameZ, sink);
+                    sink.Count(kind);
                 }
             }
         }
@@ -100,44 +82,38 @@ public sealed class FdWalker
     /// <summary>Classifies a descriptor whose link text is unusable by statx alone, and counts why; one closed meanwhile
     /// (ENOENT) is neither counted nor a problem. Always statx'ed, whatever --no-statx says,
     /// because without the link text this is the only way to find a socket's inode.</summary>
-    private void StatUnreadable(SafeFd fdDir, ReadOnlySpan<byte> nameZ, int processIndex, SocketOwnerIndex owners,
-        ref FdKindCounts counts, List<DeviceHold>? devices, Dictionary<FilesystemId, int>? filesystems, FdReadProblem problem)
+    private static void StatUnreadable(SafeFd fdDir, ReadOnlySpan<byte> nameZ, FdWalkSink sink, FdReadProblem problem)
     {
         int errno = Libc.Statx(fdDir, nameZ, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE | Constants.STATX_INO, out StatxBuffer stx);
         if (errno == Constants.ENOENT)
             return;
-        _problems.Add(problem);
+        sink.Problem(problem);
         if (errno != 0)
         {
-            _problems.Unclassified++;
-            counts.Increment(FdKind.Other);
+            sink.Unclassified();
+            sink.Count(FdKind.Other);
             return;
         }
-        FdKind kind = KindOf(stx, processIndex, devices, filesystems);
+        FdKind kind = KindOf(stx, sink);
         // A socket's inode number is stx_ino of the sockfs inode the link follows to: the same number as "socket:[N]".
         if (kind == FdKind.Socket && stx.Ino != 0)
-            owners.Add(stx.Ino, processIndex);
-        counts.Increment(kind);
+            sink.Socket(stx.Ino);
+        sink.Count(kind);
     }
 
-    private static FdKind StatKind(SafeFd fdDir, ReadOnlySpan<byte> nameZ, int processIndex, List<DeviceHold>? devices,
-        Dictionary<FilesystemId, int>? filesystems)
+    private static FdKind StatKind(SafeFd fdDir, ReadOnlySpan<byte> nameZ, FdWalkSink sink)
     {
         // statx follows the fd link to the open file itself, even when its path was deleted.
         int errno = Libc.Statx(fdDir, nameZ, Constants.AT_STATX_DONT_SYNC, Constants.STATX_TYPE, out StatxBuffer stx);
         if (errno != 0)
             return FdKind.Other;
-        return KindOf(stx, processIndex, devices, filesystems);
+        return KindOf(stx, sink);
     }
 
-    private static FdKind KindOf(in StatxBuffer stx, int processIndex, List<DeviceHold>? devices, Dictionary<FilesystemId, int>? filesystems)
+    private static FdKind KindOf(in StatxBuffer stx, FdWalkSink sink)
     {
-        if (filesystems is not null)
-        {
-            // fuser -m: which filesystem the open file lives on (stx_dev is filled whatever the mask).
-            var fs = new FilesystemId(stx.DevMajor, stx.DevMinor);
-            filesystems[fs] = filesystems.GetValueOrDefault(fs) + 1;
-        }
+        // fuser -m: which filesystem the open file lives on (stx_dev is filled whatever the mask).
+        sink.OpenFileOn(new FilesystemId(stx.DevMajor, stx.DevMinor));
         switch (stx.Mode & Constants.S_IFMT)
         {
             case Constants.S_IFREG: return FdKind.File;
@@ -145,10 +121,10 @@ public sealed class FdWalker
             case Constants.S_IFIFO: return FdKind.Pipe;
             case Constants.S_IFSOCK: return FdKind.Socket;
             case Constants.S_IFCHR:
-                devices?.Add(new DeviceHold(processIndex, IsBlock: false, stx.RdevMajor, stx.RdevMinor));
+                sink.Device(isBlock: false, stx.RdevMajor, stx.RdevMinor);
                 return FdKind.CharDevice;
             case Constants.S_IFBLK:
-                devices?.Add(new DeviceHold(processIndex, IsBlock: true, stx.RdevMajor, stx.RdevMinor));
+                sink.Device(isBlock: true, stx.RdevMajor, stx.RdevMinor);
                 return FdKind.BlockDevice;
             default: return FdKind.Other;
         }

@@ -1,9 +1,7 @@
 using System.Buffers.Text;
+using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.ProcFs;
-
-/// <summary>A namespace's accept-queue drop counters (TcpExt ListenOverflows and ListenDrops), since it was created.</summary>
-public readonly record struct ListenDropCounters(ulong Overflows, ulong Drops);
 
 /// <summary>/proc/net/netstat: pairs of lines, "TcpExt: Name Name …" then "TcpExt: value value …".</summary>
 public static class ProcNetstatParser

@@ -1,4 +1,5 @@
 using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.ProcFs;
 

@@ -4,7 +4,7 @@ namespace SocketExporter.Linux.Snapshot;
 public sealed record ProcessIdentity(int Pid, string PidText, string Program, uint Uid, string User, ulong StartTicks)
 {
     /// <summary>Container, pod and systemd unit from /proc/[pid]/cgroup.</summary>
-    public ProcFs.CgroupInfo Cgroup { get; init; } = ProcFs.CgroupInfo.None;
+    public CgroupInfo Cgroup { get; init; } = CgroupInfo.None;
 }
 
 /// <summary>Descriptor counts of one process by kind (see <see cref="FdKind"/>).</summary>

@@ -1,4 +1,3 @@
-using SocketExporter.Linux.ProcFs;
 
 namespace SocketExporter.Linux.Snapshot;
 
@@ -8,20 +7,19 @@ namespace SocketExporter.Linux.Snapshot;
 /// </summary>
 public sealed class ScrapeSnapshot
 {
-    private IReadOnlyList<NetNsSnapshot>? _namespaces;
+    /// <summary>Every network namespace read, the host's first: the one copy of the sockets. Views across namespaces
+    /// (<see cref="Sockets"/>, <see cref="UnixSockets"/>, <see cref="SocketTables"/>) are derived from it, so a
+    /// snapshot cannot say two things about one socket.</summary>
+    public required IReadOnlyList<NetNsSnapshot> Namespaces { get; init; }
 
-    /// <summary>Every network namespace read, the host's first. A snapshot built by hand from
-    /// <see cref="Sockets"/> alone has one: the host's.</summary>
-    public IReadOnlyList<NetNsSnapshot> Namespaces
-    {
-        get => _namespaces ??= [new NetNsSnapshot { Inode = 0, Label = "host", IsHost = true, Sockets = Sockets, UnixSockets = UnixSockets, SocketTables = SocketTables }];
-        init => _namespaces = value;
-    }
+    /// <summary>All namespaces' TCP and UDP sockets, in namespace order.</summary>
+    public IEnumerable<SocketEntry> Sockets => Namespaces.SelectMany(static n => n.Sockets);
 
-    /// <summary>All namespaces' sockets together (convenience for tests and tools).</summary>
-    public required IReadOnlyList<SocketEntry> Sockets { get; init; }
-    public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
-    public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }
+    /// <summary>All namespaces' AF_UNIX sockets, in namespace order.</summary>
+    public IEnumerable<UnixSocketEntry> UnixSockets => Namespaces.SelectMany(static n => n.UnixSockets);
+
+    /// <summary>How each table of each namespace was read, in namespace order.</summary>
+    public IEnumerable<SocketTableStatus> SocketTables => Namespaces.SelectMany(static n => n.SocketTables);
     public required IReadOnlyList<ProcessEntry> Processes { get; init; }
     public required SocketOwnerIndex Owners { get; init; }
     public IReadOnlyList<DeviceHold> DeviceHolds { get; init; } = [];
@@ -29,13 +27,13 @@ public sealed class ScrapeSnapshot
     /// <summary>Host paths of device nodes by device number (only the devices that are held).</summary>
     public IReadOnlyDictionary<DeviceNumber, string> DeviceNames { get; init; } = new Dictionary<DeviceNumber, string>();
 
-    /// <summary>Watched paths that resolved this scrape, and those that did not (missing or unreadable).</summary>
+    /// <summary>Watched paths that resolved this scrape, and those that did not (missing or unreadable: What is the path).</summary>
     public IReadOnlyList<WatchedPath> Watches { get; init; } = [];
-    public IReadOnlyList<string> WatchErrors { get; init; } = [];
+    public IReadOnlyList<ReadFailure> WatchErrors { get; init; } = [];
     public IReadOnlyList<PathHold> PathHolds { get; init; } = [];
 
     /// <summary>Why no process could be read at all (the proc root is missing or unreadable); null when it was read.</summary>
-    public string? ProcessError { get; init; }
+    public ReadFailure? ProcessError { get; init; }
 
     /// <summary>Network namespaces no process is in, found through one of a process's threads (and read through it).</summary>
     public int ThreadOnlyNamespaces { get; init; }
@@ -44,7 +42,7 @@ public sealed class ScrapeSnapshot
     public int DescriptorOnlyNamespaces { get; init; }
 
     /// <summary>What the proc root turned out to be this scrape (null when it could not be opened or listed).</summary>
-    public ProcFs.ProcRootStatus? ProcRoot { get; init; }
+    public ProcRootStatus? ProcRoot { get; init; }
 
     /// <summary>Processes whose fd table was denied: their sockets cannot be attributed.</summary>
     public int UnreadableProcesses { get; init; }
@@ -54,7 +52,7 @@ public sealed class ScrapeSnapshot
 
     /// <summary>Descriptors whose /proc/[pid]/fd link could not be read (a path longer than PATH_MAX…): each was still
     /// counted by the kind statx found, and the rest of its process's table was read.</summary>
-    public ProcFs.FdReadProblems UnreadableDescriptors { get; init; }
+    public FdReadProblems UnreadableDescriptors { get; init; }
 
     /// <summary>Processes not read because the scrape deadline passed during the walk: attribution is then partial.</summary>
     public int SkippedProcesses { get; init; }

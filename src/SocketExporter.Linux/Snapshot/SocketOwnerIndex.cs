@@ -7,6 +7,12 @@ namespace SocketExporter.Linux.Snapshot;
 /// </summary>
 public sealed class SocketOwnerIndex
 {
+    /// <summary>The process index <see cref="HoldersOrUnheld"/> gives for a socket no visible process holds.</summary>
+    public const int Unheld = -1;
+
+    // Link values: -1 ends a list; YieldUnheld starts an enumeration that gives Unheld once.
+    private const int End = -1, YieldUnheld = -2;
+
     private readonly Dictionary<ulong, int> _head;
     private readonly List<(int Process, int Next)> _links;
 
@@ -38,14 +44,20 @@ public sealed class SocketOwnerIndex
         }
         else
         {
-            _links.Add((processIndex, -1));
+            _links.Add((processIndex, End));
         }
         _head[inode] = _links.Count - 1;
     }
 
     public bool IsHeld(ulong inode) => _head.ContainsKey(inode);
 
-    public OwnerEnumerator GetOwners(ulong inode) => new(this, _head.TryGetValue(inode, out int head) ? head : -1);
+    /// <summary>The process indexes holding <paramref name="inode"/>, most recent first; none when no visible process does.</summary>
+    public OwnerEnumerator GetOwners(ulong inode) => new(this, _head.TryGetValue(inode, out int head) ? head : End);
+
+    /// <summary>Each process holding <paramref name="inode"/>, or <see cref="Unheld"/> once when none does: the join every
+    /// per-holder count makes, so that a socket no visible process holds (time_wait, a hidden process) is still counted,
+    /// with an empty pid and program.</summary>
+    public OwnerEnumerator HoldersOrUnheld(ulong inode) => new(this, _head.TryGetValue(inode, out int head) ? head : YieldUnheld);
 
     /// <summary>Allocation-free iteration over the process indexes holding one socket (most recent first).</summary>
     public struct OwnerEnumerator
@@ -66,7 +78,12 @@ public sealed class SocketOwnerIndex
 
         public bool MoveNext()
         {
-            if (_next < 0) return false;
+            if (_next == YieldUnheld)
+            {
+                (Current, _next) = (Unheld, End);
+                return true;
+            }
+            if (_next == End) return false;
             (Current, _next) = _index._links[_next];
             return true;
         }

@@ -67,20 +67,14 @@ public sealed class ConnectionsCollector : ISnapshotCollector
                     continue;   // socket_listening's
                 Key key;
                 if (s.IsListening)   // unconnected UDP on an ephemeral port: a client using sendto(), no single peer
-                    key = new Key(s.Protocol, s.State, false, 0, -1, PortKind.None);
+                    key = new Key(s.Protocol, s.State, false, 0, SocketOwnerIndex.Unheld, PortKind.None);
                 else
                 {
                     (bool inbound, ushort? port) = ConnectionDirection.Classify(ns, services, s);
-                    key = new Key(s.Protocol, s.State, inbound, port ?? 0, -1, port is null ? PortKind.Ephemeral : PortKind.Number);
+                    key = new Key(s.Protocol, s.State, inbound, port ?? 0, SocketOwnerIndex.Unheld, port is null ? PortKind.Ephemeral : PortKind.Number);
                 }
-                bool held = false;
-                foreach (int process in snapshot.Owners.GetOwners(s.Inode))
-                {
+                foreach (int process in snapshot.Owners.HoldersOrUnheld(s.Inode))
                     Add(groups, key with { Process = process }, s);
-                    held = true;
-                }
-                if (!held)
-                    Add(groups, key, s);
             }
 
             var queueTotals = _queueTotals;

@@ -10,7 +10,7 @@ namespace SocketExporter.Collectors;
 public sealed class DevicesCollector(DeviceFilter filter) : ISnapshotCollector
 {
     public string Name => "devices";
-    public SnapshotParts Reads => SnapshotParts.Processes;
+    public SnapshotParts Reads => SnapshotParts.Processes | SnapshotParts.DescriptorKinds;
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {

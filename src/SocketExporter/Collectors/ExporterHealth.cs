@@ -45,15 +45,17 @@ public static class ExporterHealth
             "written when there are none). Sockets with inode 0 (time_wait, not yet accepted) have no holder by nature and are not counted.",
             ["protocol", "uid"]);
         var hidden = new Dictionary<(string Protocol, string Uid), int>();
-        foreach (SocketEntry s in snapshot.Sockets)
-        {
-            if (s.Inode == 0 || snapshot.Owners.IsHeld(s.Inode)) continue;
-            var key = (Labels.Protocol(s.Protocol), s.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            hidden[key] = hidden.GetValueOrDefault(key) + 1;
-        }
-        foreach (UnixSocketEntry s in snapshot.UnixSockets)
-            if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode))
-                hidden[("unix", "")] = hidden.GetValueOrDefault(("unix", "")) + 1;
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
+            foreach (SocketEntry s in ns.Sockets)
+            {
+                if (s.Inode == 0 || snapshot.Owners.IsHeld(s.Inode)) continue;
+                var key = (Labels.Protocol(s.Protocol), s.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                hidden[key] = hidden.GetValueOrDefault(key) + 1;
+            }
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
+            foreach (UnixSocketEntry s in ns.UnixSockets)
+                if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode))
+                    hidden[("unix", "")] = hidden.GetValueOrDefault(("unix", "")) + 1;
         // Only when every process was read: otherwise "unattributed" would be every socket, and the
         // collectors already fail. A protocol with nothing hidden says so with an explicit 0.
         if (snapshot.ProcessError is null && snapshot.SkippedProcesses == 0)
@@ -116,7 +118,7 @@ public static class ExporterHealth
         Gauge watch = metrics.CreateGauge("socket_exporter_watch_path_resolved",
             "1 when a --watch.path could be resolved to its filesystem this scrape, 0 when it is missing or unreadable.", ["path"]);
         foreach (WatchedPath w in snapshot.Watches) watch.WithLabels(w.Path).Set(1);
-        foreach (string path in snapshot.WatchErrors) watch.WithLabels(path).Set(0);
+        foreach (ReadFailure failed in snapshot.WatchErrors) watch.WithLabels(failed.What).Set(0);
 
         Gauge phase = metrics.CreateGauge("socket_exporter_read_duration_seconds",
             "Time spent reading the kernel in this scrape: sockets (sock_diag or /proc/net) and processes (one pass over /proc/[pid]).",

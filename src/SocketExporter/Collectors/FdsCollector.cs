@@ -10,7 +10,7 @@ namespace SocketExporter.Collectors;
 public sealed class FdsCollector : ISnapshotCollector
 {
     public string Name => "fds";
-    public SnapshotParts Reads => SnapshotParts.Processes;
+    public SnapshotParts Reads => SnapshotParts.Processes | SnapshotParts.DescriptorKinds | SnapshotParts.FdLimits;
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {

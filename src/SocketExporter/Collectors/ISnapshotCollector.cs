@@ -9,20 +9,11 @@ public interface ISnapshotCollector
     /// <summary>The name used in --collector.NAME / --no-collector.NAME and the collector label.</summary>
     string Name { get; }
 
-    /// <summary>What its series are made of: a snapshot cut short at the scrape deadline in one of these parts makes
-    /// them partial, and the collector is then reported as failed.</summary>
+    /// <summary>What its series are made of. The builder reads only the optional parts some enabled collector names
+    /// (<see cref="SnapshotNeeds"/>); a snapshot cut short at the scrape deadline in <see cref="SnapshotParts.Processes"/>
+    /// or <see cref="SnapshotParts.Sockets"/> makes them partial, and the collector is then reported as failed.</summary>
     SnapshotParts Reads { get; }
 
     /// <summary>Writes into this collection's fresh factory; nothing here outlives the scrape.</summary>
     void Update(ScrapeSnapshot snapshot, MetricWriter metrics);
-}
-
-/// <summary>The parts of a snapshot a collector reads.</summary>
-[Flags]
-public enum SnapshotParts
-{
-    /// <summary>The process walk: identities, descriptors, and who holds each socket.</summary>
-    Processes = 1,
-    /// <summary>The socket tables of every network namespace.</summary>
-    Sockets = 2,
 }

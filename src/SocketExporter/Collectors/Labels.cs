@@ -28,7 +28,7 @@ internal static class Labels
 
     public static string Number(uint value) => value <= ushort.MaxValue ? PortTexts[value] : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>"" for a socket no visible process holds (TIME_WAIT, or a hidden process).</summary>
+    /// <summary>"" for a socket no visible process holds (<see cref="SocketOwnerIndex.Unheld"/>: TIME_WAIT, or a hidden process).</summary>
     public static string Pid(ScrapeSnapshot snapshot, int processIndex) =>
         processIndex < 0 ? "" : snapshot.Processes[processIndex].Identity.PidText;
 

@@ -29,14 +29,8 @@ public sealed class ListeningCollector : ISnapshotCollector
             {
                 if (!ns.IsService(s))   // not a UDP socket the kernel bound to an ephemeral port for sendto()
                     continue;
-                bool held = false;
-                foreach (int process in snapshot.Owners.GetOwners(s.Inode))
-                {
+                foreach (int process in snapshot.Owners.HoldersOrUnheld(s.Inode))
                     Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, s.BoundInterface, process));
-                    held = true;
-                }
-                if (!held)
-                    Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, s.BoundInterface, -1));
             }
             foreach ((Key key, int count) in counts)
             {
@@ -53,16 +47,8 @@ public sealed class ListeningCollector : ISnapshotCollector
     {
         var counts = new Dictionary<(string Name, int Process), int>();
         foreach (UnixSocketEntry s in UnixListenerOrder.FewestPerUidFirst(snapshot, ns))   // named listeners only
-        {
-            bool held = false;
-            foreach (int process in snapshot.Owners.GetOwners(s.Inode))
-            {
+            foreach (int process in snapshot.Owners.HoldersOrUnheld(s.Inode))
                 counts[(s.Name!, process)] = counts.GetValueOrDefault((s.Name!, process)) + 1;
-                held = true;
-            }
-            if (!held)
-                counts[(s.Name!, -1)] = counts.GetValueOrDefault((s.Name!, -1)) + 1;
-        }
         foreach (((string name, int process), int count) in counts)   // insertion order: the fair order above
             listening.Add(count, "unix", "unix", name, "", Labels.Pid(snapshot, process), Labels.Program(snapshot, process), ns.Label);
     }

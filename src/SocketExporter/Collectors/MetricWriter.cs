@@ -21,8 +21,6 @@ public sealed class MetricWriter(IMetricFactory factory, SeriesBudget budget, IS
 {
     public const string OverflowValue = "overflow";
 
-    public SeriesBudget Budget => budget;
-
     public BudgetedGauge Gauge(string name, string help, string[] labelNames, SeriesAggregation aggregation = SeriesAggregation.Sum)
     {
         int[] keep = Enumerable.Range(0, labelNames.Length).Where(i => !droppedLabels.Contains(labelNames[i])).ToArray();

@@ -9,7 +9,7 @@ namespace SocketExporter.Collectors;
 public sealed class PathHoldersCollector : ISnapshotCollector
 {
     public string Name => "path_holders";
-    public SnapshotParts Reads => SnapshotParts.Processes;
+    public SnapshotParts Reads => SnapshotParts.Processes | SnapshotParts.WatchedPaths;
 
     private static readonly string[] AccessNames = ["fd", "cwd", "root", "exe", "mmap"];
 

@@ -37,16 +37,8 @@ public sealed class RawSocketsCollector : ISnapshotCollector
             var raws = new Dictionary<RawKey, int>();
             var packets = new Dictionary<PacketKey, int>();
             foreach (RawSocketEntry s in ns.RawSockets)
-            {
-                bool held = false;
-                foreach (int process in snapshot.Owners.GetOwners(s.Inode))
-                {
+                foreach (int process in snapshot.Owners.HoldersOrUnheld(s.Inode))
                     Count(s, process, raws, packets);
-                    held = true;
-                }
-                if (!held)
-                    Count(s, -1, raws, packets);
-            }
             foreach ((RawKey key, int count) in raws)
                 raw.Add(count, key.Kind == RawSocketKind.Ping ? "ping" : "raw", Labels.Family(key.Family), IpProtocolName(key.Protocol),
                     Labels.Pid(snapshot, key.Process), Labels.Program(snapshot, key.Process), ns.Label);

@@ -47,8 +47,6 @@ public sealed record SeriesFilter
 
     public static SeriesFilter None { get; } = new();
 
-    public bool IsEmpty => this == None;
-
     /// <summary>A predicate over one label's values, or null when no rule concerns that label.</summary>
     public Func<string, bool>? For(string labelName) => labelName switch
     {

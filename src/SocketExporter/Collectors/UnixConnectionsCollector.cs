@@ -36,14 +36,8 @@ public sealed class UnixConnectionsCollector : ISnapshotCollector
                 string? path = s.Name ?? (s.PeerInode != 0 && names.TryGetValue(s.PeerInode, out string? peerName) ? peerName : null);
                 if (path is null)
                     continue;
-                bool held = false;
-                foreach (int process in snapshot.Owners.GetOwners(s.Inode))
-                {
+                foreach (int process in snapshot.Owners.HoldersOrUnheld(s.Inode))
                     counts[(path, s.State, process)] = counts.GetValueOrDefault((path, s.State, process)) + 1;
-                    held = true;
-                }
-                if (!held)
-                    counts[(path, s.State, -1)] = counts.GetValueOrDefault((path, s.State, -1)) + 1;
             }
             foreach (((string path, SocketState state, int process), int count) in counts)
                 connections.Add(count, path, SocketStateNames.LabelValue(state), Labels.Pid(snapshot, process), Labels.Program(snapshot, process), ns.Label);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Prometheus;
 using SocketExporter.Collectors;
 using SocketExporter.Linux.Snapshot;
+using SocketExporter.Linux.Reading;
 
 namespace SocketExporter.Scraping;
 
@@ -41,7 +42,8 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     /// <summary>What the last collection could not fully read, and why.</summary>
     public IReadOnlyDictionary<string, string> ReadProblems => _problems.Current;
 
-    /// <summary>The last successful unfiltered result without its registry (the landing page needs only the snapshot).</summary>
+    /// <summary>The last unfiltered result that was not a failure, without its registry: the landing page shows its
+    /// listener table (the snapshot itself is not kept).</summary>
     public ScrapeResult? Latest { get; private set; }
 
     /// <param name="only">Collectors to run (from ?collect[]= / ?exclude[]=), or null for all.</param>
@@ -164,7 +166,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
         var budget = new SeriesBudget(metricOptions.MaxSeries, metricOptions.MaxUnixSeries);
         runner.Run(snapshot, new MetricWriter(factory, budget, metricOptions.DroppedLabels, metricOptions.Filter), factory, only);
         ExporterHealth.Write(snapshot, factory, build, budget);
-        var result = new ScrapeResult(registry, only is null ? Web.ListenerRow.From(snapshot) : null, null, DateTime.UtcNow)
+        var result = new ScrapeResult(registry, only is null ? ListenerRow.From(snapshot) : null, null, DateTime.UtcNow)
         {
             Partial = CollectorRunner.CutShort(snapshot, SnapshotParts.Processes | SnapshotParts.Sockets),
         };

@@ -1,14 +1,14 @@
 using System.Net;
 using System.Text;
 using SocketExporter.Collectors;
-using SocketExporter.Linux.Snapshot;
 using SocketExporter.Scraping;
 
 namespace SocketExporter.Web;
 
 /// <summary>
-/// GET /: version, collectors, links, and the listeners of the latest collection — the `netstat -ntlp` answer
-/// at a glance. Rendered from the snapshot (no extra kernel reads); every value is HTML-encoded.
+/// GET /: version, collectors, links, and the listeners of the last scrape (or of a collection of the page's own, see
+/// <see cref="ResultAsync"/>) — the `netstat -ntlp` answer at a glance. Rendered from that result's listener table and
+/// the read problems as they stand (no kernel reads of its own); every value is HTML-encoded.
 /// </summary>
 public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner runner, BuildInfo build, string telemetryPath)
 {
@@ -87,36 +87,4 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
     }
 
     private static string Enc(string s) => WebUtility.HtmlEncode(s);
-}
-
-/// <summary>One line of the landing page's listener table: a listening socket and one of its holders.</summary>
-public sealed record ListenerRow(string Protocol, string Endpoint, ushort Port, string Program, string Pid, string User, uint QueueLength, uint QueueLimit,
-    string Netns)
-{
-    public static List<ListenerRow> From(ScrapeSnapshot snapshot)
-    {
-        var rows = new List<ListenerRow>();
-        foreach (NetNsSnapshot ns in snapshot.Namespaces)
-        foreach (SocketEntry s in ns.Sockets)
-        {
-            if (!ns.IsService(s)) continue;
-            string address = s.LocalAddress.Format(s.Family);
-            // As ss writes it, with the device a socket is bound to: 0.0.0.0%lo:53, [fe80::1]%eth0:22.
-            string device = s.BoundInterface == 0 ? "" : "%" + ns.InterfaceName(s.BoundInterface);
-            string endpoint = s.Family == SocketFamily.Ipv6 ? $"[{address}]{device}:{s.LocalPort}" : $"{address}{device}:{s.LocalPort}";
-            string protocol = Labels.Protocol(s.Protocol);
-            bool held = false;
-            foreach (int p in snapshot.Owners.GetOwners(s.Inode))
-            {
-                ProcessIdentity id = snapshot.Processes[p].Identity;
-                rows.Add(new(protocol, endpoint, s.LocalPort, id.Program, id.PidText, id.User, s.ReceiveQueue, s.SendQueue, ns.Label));
-                held = true;
-            }
-            if (!held)
-                rows.Add(new(protocol, endpoint, s.LocalPort, "", "", $"uid {s.Uid}", s.ReceiveQueue, s.SendQueue, ns.Label));
-        }
-        rows.Sort((a, b) => (a.Netns != "host", a.Netns, a.Protocol, a.Port, a.Endpoint, a.Pid)
-            .CompareTo((b.Netns != "host", b.Netns, b.Protocol, b.Port, b.Endpoint, b.Pid)));
-        return rows;
-    }
 }

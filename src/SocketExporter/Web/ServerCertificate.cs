@@ -11,15 +11,13 @@ namespace SocketExporter.Web;
 /// </summary>
 public sealed class ServerCertificate
 {
-    private ServerCertificate(X509Certificate2 certificate, X509Certificate2Collection intermediates, SslStreamCertificateContext context)
+    private ServerCertificate(X509Certificate2 certificate, SslStreamCertificateContext context)
     {
         Certificate = certificate;
-        Intermediates = intermediates;
         Context = context;
     }
 
     public X509Certificate2 Certificate { get; }
-    public X509Certificate2Collection Intermediates { get; }
     public SslStreamCertificateContext Context { get; }
 
     /// <summary>Reads and checks the pair; a file that cannot be read or does not match throws, naming its key and line.</summary>
@@ -59,6 +57,6 @@ public sealed class ServerCertificate
         all[0].Dispose();
         // offline: never fetch missing issuers (AIA) from the network during startup or a reload.
         var context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
-        return new ServerCertificate(leaf, intermediates, context);
+        return new ServerCertificate(leaf, context);
     }
 }

@@ -56,8 +56,6 @@ public static class TlsCipherSuiteNames
         TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256,
     ];
 
-    public static IEnumerable<string> SupportedNames => Supported.Keys;
-
     /// <summary>Maps a Go/IANA name; <paramref name="problem"/> says why a name is refused.</summary>
     public static bool TryParse(string name, out TlsCipherSuite suite, out string problem)
     {

@@ -1,4 +1,5 @@
 using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 

@@ -17,10 +17,12 @@ public sealed class FdWalkerTests
     {
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));
         var owners = new SocketOwnerIndex();
-        var counts = new FdKindCounts();
-        var devices = new List<DeviceHold>();
+        var sink = new FdWalkSink(owners, statPaths: false);
+        sink.StartProcess(7);
 
-        FdWalkStatus status = new FdWalker().Walk(root, 4242, 7, owners, ref counts, devices, statPaths: false);
+        FdWalkStatus status = new FdWalker().Walk(root, 4242, sink);
+        FdKindCounts counts = sink.Counts;
+        List<DeviceHold> devices = sink.Devices;
 
         Assert.Equal(FdWalkStatus.Read, status);
         Assert.Equal(10, counts.Total);
@@ -37,11 +39,14 @@ public sealed class FdWalkerTests
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));
         var owners = new SocketOwnerIndex();
         var walker = new FdWalker();
-        var counts4242 = new FdKindCounts();
-        var counts1 = new FdKindCounts();
+        var sink = new FdWalkSink(owners, statPaths: false);
 
-        Assert.Equal(FdWalkStatus.Read, walker.Walk(root, 4242, 0, owners, ref counts4242, null, statPaths: false));
-        Assert.Equal(FdWalkStatus.Read, walker.Walk(root, 1, 1, owners, ref counts1, null, statPaths: false));
+        sink.StartProcess(0);
+        Assert.Equal(FdWalkStatus.Read, walker.Walk(root, 4242, sink));
+        FdKindCounts counts4242 = sink.Counts;
+        sink.StartProcess(1);
+        Assert.Equal(FdWalkStatus.Read, walker.Walk(root, 1, sink));
+        FdKindCounts counts1 = sink.Counts;
 
         // README: 5 unique socket inodes, 6 socket fds; 5001 held by 4242 and 1.
         Assert.Equal(5, owners.SocketCount);
@@ -56,9 +61,11 @@ public sealed class FdWalkerTests
     {
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));
         var owners = new SocketOwnerIndex();
-        var counts = new FdKindCounts();
+        var sink = new FdWalkSink(owners, statPaths: true);
+        sink.StartProcess(0);
 
-        FdWalkStatus status = new FdWalker().Walk(root, 4243, 0, owners, ref counts, null, statPaths: true);
+        FdWalkStatus status = new FdWalker().Walk(root, 4243, sink);
+        FdKindCounts counts = sink.Counts;
 
         Assert.Equal(FdWalkStatus.Vanished, status);
         Assert.Equal((0, 0), (counts.Total, owners.SocketCount));
@@ -76,10 +83,12 @@ public sealed class FdWalkerTests
             using SafeFd directory = OpenDirectory(Path.GetTempPath());
             using SafeFd proc = OpenDirectory("/proc");
             var owners = new SocketOwnerIndex();
-            var counts = new FdKindCounts();
-            var devices = new List<DeviceHold>();
+            var sink = new FdWalkSink(owners, statPaths: true);
+            sink.StartProcess(3);
 
-            FdWalkStatus status = new FdWalker().Walk(proc, Environment.ProcessId, 3, owners, ref counts, devices, statPaths: true);
+            FdWalkStatus status = new FdWalker().Walk(proc, Environment.ProcessId, sink);
+            FdKindCounts counts = sink.Counts;
+            List<DeviceHold> devices = sink.Devices;
 
             Assert.Equal(FdWalkStatus.Read, status);
             ulong[] inodes = trio.Inodes;
@@ -107,9 +116,11 @@ public sealed class FdWalkerTests
     {
         using SafeFd directory = OpenDirectory(Path.GetTempPath());
         using SafeFd proc = OpenDirectory("/proc");
-        var counts = new FdKindCounts();
+        var sink = new FdWalkSink(new SocketOwnerIndex(), statPaths: false);
+        sink.StartProcess(0);
 
-        FdWalkStatus status = new FdWalker().Walk(proc, Environment.ProcessId, 0, new SocketOwnerIndex(), ref counts, null, statPaths: false);
+        FdWalkStatus status = new FdWalker().Walk(proc, Environment.ProcessId, sink);
+        FdKindCounts counts = sink.Counts;
 
         Assert.Equal(FdWalkStatus.Read, status);
         Assert.True(counts[FdKind.File] >= 1);
@@ -124,18 +135,19 @@ public sealed class FdWalkerTests
         using var trio = new OwnTcpTrio(IPAddress.Loopback);
         using SafeFd proc = OpenDirectory("/proc");
         var owners = new SocketOwnerIndex();
-        var counts = new FdKindCounts();
+        var sink = new FdWalkSink(owners, statPaths: false);
+        sink.StartProcess(5);
         var walker = new FdWalker(targetBufferSize: 8);
 
-        FdWalkStatus status = walker.Walk(proc, Environment.ProcessId, 5, owners, ref counts, null, statPaths: false);
+        FdWalkStatus status = walker.Walk(proc, Environment.ProcessId, sink);
+        FdKindCounts counts = sink.Counts;
 
         Assert.Equal(FdWalkStatus.Read, status);
-        FdReadProblems problems = walker.TakeProblems();
+        FdReadProblems problems = sink.Problems;
         Assert.True(problems.Truncated >= 3, $"truncated: {problems.Truncated}");
         Assert.Equal((0, 0), (problems.NameTooLong, problems.Failed));
         Assert.All(trio.Inodes, inode => Assert.Equal([5], Owners(owners, inode)));
         Assert.True(counts[FdKind.Socket] >= 3, $"sockets: {counts[FdKind.Socket]}");
-        Assert.Equal(0, walker.TakeProblems().Truncated);   // taking resets
     }
 
     [Fact, Trait("Category", "Integration")]
@@ -143,9 +155,11 @@ public sealed class FdWalkerTests
     {
         using SafeFd proc = OpenDirectory("/proc");
         var owners = new SocketOwnerIndex();
-        var counts = new FdKindCounts();
+        var sink = new FdWalkSink(owners, statPaths: true);
+        sink.StartProcess(0);
 
-        FdWalkStatus status = new FdWalker().Walk(proc, ImpossiblePid, 0, owners, ref counts, [], statPaths: true);
+        FdWalkStatus status = new FdWalker().Walk(proc, ImpossiblePid, sink);
+        FdKindCounts counts = sink.Counts;
 
         Assert.Equal(FdWalkStatus.Vanished, status);
         Assert.Equal((0, 0), (counts.Total, owners.SocketCount));

@@ -1,6 +1,7 @@
 using System.Text;
 using SocketExporter.Linux.ProcFs;
 using SocketExporter.Linux.Tests.Infrastructure;
+using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 

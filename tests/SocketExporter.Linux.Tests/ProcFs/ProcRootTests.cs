@@ -1,6 +1,7 @@
 using SocketExporter.Linux.ProcFs;
 using SocketExporter.Linux.Snapshot;
 using SocketExporter.Linux.Tests.Infrastructure;
+using SocketExporter.Linux.Reading;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
@@ -57,7 +58,7 @@ public sealed class ProcRootTests
             ScrapeSnapshot snapshot = new SnapshotBuilder(new SnapshotOptions { ProcfsPath = path }).Build(CancellationToken.None);
 
             Assert.NotNull(snapshot.ProcessError);
-            Assert.Contains("not a proc filesystem", snapshot.ProcessError);
+            Assert.Contains("not a proc filesystem", snapshot.ProcessError.ToString());
             Assert.Equal(ProcRootKind.NoProcesses, snapshot.ProcRoot?.Kind);
         }
         finally
@@ -73,8 +74,8 @@ public sealed class ProcRootTests
         ScrapeSnapshot copy = new SnapshotBuilder(new SnapshotOptions { ProcfsPath = Fixture.Path("proc"), ProcNetOnly = true, ClassifyPathDescriptors = false })
             .Build(CancellationToken.None);
 
-        Assert.Equal((ProcRootKind.Proc, (string?)null), (real.ProcRoot?.Kind, real.ProcessError));
-        Assert.Equal((ProcRootKind.Copy, (string?)null), (copy.ProcRoot?.Kind, copy.ProcessError));
+        Assert.Equal((ProcRootKind.Proc, (ReadFailure?)null), (real.ProcRoot?.Kind, real.ProcessError));
+        Assert.Equal((ProcRootKind.Copy, (ReadFailure?)null), (copy.ProcRoot?.Kind, copy.ProcessError));
         Assert.True(real.ProcRoot?.ProcessCount > 1);
     }
 }

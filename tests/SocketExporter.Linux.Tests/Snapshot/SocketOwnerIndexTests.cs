@@ -91,6 +91,29 @@ public sealed class SocketOwnerIndexTests
         Assert.Equal([0], Owners(index, 199));   // prime: held by process 0 only
     }
 
+    [Fact]
+    public void HoldersOrUnheld_HeldSocket_EachHolderOnly_UnheldSocket_UnheldOnce()
+    {
+        var index = new SocketOwnerIndex();
+        index.Add(5001, 0);
+        index.Add(5001, 3);
+        index.Add(5002, 0);
+
+        Assert.Equal([3, 0], Holders(index, 5001));
+        Assert.Equal([0], Holders(index, 5002));
+        Assert.Equal([SocketOwnerIndex.Unheld], Holders(index, 9999));
+        Assert.Equal([SocketOwnerIndex.Unheld], Holders(index, 0));   // time_wait and not yet accepted sockets have inode 0
+        Assert.Equal(-1, SocketOwnerIndex.Unheld);   // Labels.Pid and Labels.Program write "" for a negative index
+    }
+
+    private static List<int> Holders(SocketOwnerIndex index, ulong inode)
+    {
+        var holders = new List<int>();
+        foreach (int process in index.HoldersOrUnheld(inode))
+            holders.Add(process);
+        return holders;
+    }
+
     private static List<int> Owners(SocketOwnerIndex index, ulong inode)
     {
         var owners = new List<int>();

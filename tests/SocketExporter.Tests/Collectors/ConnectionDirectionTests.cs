@@ -20,10 +20,7 @@ public sealed class ConnectionDirectionTests
         SocketTables = [new SocketTableStatus(SocketProtocol.Tcp, SocketFamily.Ipv4, SocketSource.Netlink, sockets.Length, 0, null, null)],
     };
 
-    private static ScrapeSnapshot Snapshot(NetNsSnapshot ns) => new()
-    {
-        Namespaces = [ns], Sockets = [], SocketTables = [], Processes = [], Owners = new SocketOwnerIndex(),
-    };
+    private static ScrapeSnapshot Snapshot(NetNsSnapshot ns) => new SnapshotBuilding().Build([ns]);
 
     private static (bool, ushort?) Classify(ListenerPortMemory memory, NetNsSnapshot ns, SocketEntry s)
     {

@@ -29,8 +29,14 @@ internal sealed class SnapshotBuilding
         return _processes.Count - 1;
     }
 
+    /// <summary>A snapshot of the host's namespace alone, holding these sockets.</summary>
     public ScrapeSnapshot Build(IReadOnlyList<SocketEntry> sockets, IReadOnlyList<UnixSocketEntry>? unix = null,
-        IReadOnlyDictionary<uint, string>? interfaceNames = null)
+        IReadOnlyDictionary<uint, string>? interfaceNames = null) =>
+        Build([Namespace(1, "host", sockets, unix, interfaceNames)]);
+
+    /// <summary>A namespace read whole with sock_diag; "host" is the host's.</summary>
+    public static NetNsSnapshot Namespace(ulong inode, string label, IReadOnlyList<SocketEntry> sockets,
+        IReadOnlyList<UnixSocketEntry>? unix = null, IReadOnlyDictionary<uint, string>? interfaceNames = null)
     {
         SocketTableStatus[] tables =
         [
@@ -38,18 +44,17 @@ internal sealed class SnapshotBuilding
             new(SocketProtocol.Tcp, SocketFamily.Ipv6, SocketSource.Netlink, 0, 0, null, null),
             new(SocketProtocol.Unix, SocketFamily.Unix, SocketSource.Netlink, unix?.Count ?? 0, 0, null, null),
         ];
-        var host = new NetNsSnapshot
+        return new NetNsSnapshot
         {
-            Inode = 1, Label = "host", IsHost = true, Method = NetNsMethod.Netlink,
+            Inode = inode, Label = label, IsHost = label == "host", Method = NetNsMethod.Netlink,
             Sockets = sockets, UnixSockets = unix ?? [], SocketTables = tables,
             InterfaceNames = interfaceNames ?? new Dictionary<uint, string>(),
         };
-        return new ScrapeSnapshot
-        {
-            Namespaces = [host], Sockets = sockets, UnixSockets = unix ?? [], SocketTables = tables,
-            Processes = _processes, Owners = _owners,
-        };
     }
+
+    /// <summary>A snapshot of these namespaces (the host's first, as the builder orders them) and the processes added so far.</summary>
+    public ScrapeSnapshot Build(IReadOnlyList<NetNsSnapshot> namespaces) =>
+        new() { Namespaces = namespaces, Processes = _processes, Owners = _owners };
 
     public static SocketEntry TcpListener(string address, ushort port, ulong inode, uint queued, uint backlog, uint boundInterface = 0)
     {
@@ -65,10 +70,14 @@ internal sealed class SnapshotBuilding
     public static MetricSet Run(ISnapshotCollector collector, ScrapeSnapshot snapshot, SeriesBudget? budget = null, params string[] droppedLabels) =>
         Run(writer => collector.Update(snapshot, writer), budget, droppedLabels);
 
-    public static MetricSet Run(Action<MetricWriter> write, SeriesBudget? budget = null, params string[] droppedLabels)
+    public static MetricSet Run(Action<MetricWriter> write, SeriesBudget? budget = null, params string[] droppedLabels) =>
+        Export(factory => write(new MetricWriter(factory, budget ?? new SeriesBudget(10_000), droppedLabels.ToHashSet())));
+
+    /// <summary>What <paramref name="write"/> puts into a fresh registry, read back as text.</summary>
+    public static MetricSet Export(Action<IMetricFactory> write)
     {
         CollectorRegistry registry = Metrics.NewCustomRegistry();
-        write(new MetricWriter(Metrics.WithCustomRegistry(registry), budget ?? new SeriesBudget(10_000), droppedLabels.ToHashSet()));
+        write(Metrics.WithCustomRegistry(registry));
         using var text = new MemoryStream();
         registry.CollectAndExportAsTextAsync(text).GetAwaiter().GetResult();
         return MetricSet.Parse(Encoding.UTF8.GetString(text.ToArray()));

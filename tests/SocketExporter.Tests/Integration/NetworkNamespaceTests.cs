@@ -118,7 +118,7 @@ public sealed class NetworkNamespaceTests : IDisposable
     {
         // 1,100 connections: 2,201 TCP sockets, over the threshold at which a namespace is dumped whole.
         const int connections = 1100;
-        Assert.True(2 * connections + 1 >= SocketExporter.Linux.Snapshot.NetNsSocketReader.BusyNamespaceSockets);
+        Assert.True(2 * connections + 1 >= SocketExporter.Linux.Reading.NetNsSocketReader.BusyNamespaceSockets);
         using HolderProcess inside = HolderProcess.StartWith(["ip", "netns", "exec", _name], "busy_ns", connections.ToString());
         using ExporterProcess exporter = ExporterProcess.Start();
         string netns = InodeOf($"/run/netns/{_name}");

@@ -4,6 +4,7 @@ using SocketExporter.Collectors;
 using SocketExporter.Linux.Snapshot;
 using SocketExporter.Scraping;
 using SocketExporter.Tests.Infrastructure;
+using SocketExporter.Linux.Reading;
 
 namespace SocketExporter.Tests.Scraping;
 

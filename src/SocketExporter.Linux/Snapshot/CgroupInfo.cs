@@ -1,4 +1,4 @@
-namespace SocketExporter.Linux.ProcFs;
+namespace SocketExporter.Linux.Snapshot;
 
 /// <summary>
 /// Who a process is to its orchestrator, from /proc/[pid]/cgroup. <see cref="ContainerId"/> is written the way

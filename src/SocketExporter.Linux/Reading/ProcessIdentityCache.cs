@@ -1,6 +1,7 @@
 using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
 
-namespace SocketExporter.Linux.Snapshot;
+namespace SocketExporter.Linux.Reading;
 
 /// <summary>
 /// Identities keyed by pid and checked against the start time, so a reused pid is never given the old process's

@@ -1,7 +1,8 @@
 using SocketExporter.Linux.ProcFs;
 using SocketExporter.Linux.Snapshot;
+using SocketExporter.Linux.Reading;
 
-namespace SocketExporter.Linux.Tests.Snapshot;
+namespace SocketExporter.Linux.Tests.Reading;
 
 public sealed class ProcessIdentityCacheTests
 {

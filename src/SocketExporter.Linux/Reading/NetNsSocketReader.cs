@@ -3,8 +3,9 @@ using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.Namespaces;
 using SocketExporter.Linux.Netlink;
 using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
 
-namespace SocketExporter.Linux.Snapshot;
+namespace SocketExporter.Linux.Reading;
 
 /// <summary>
 /// Reads the socket tables of every discovered network namespace, each once: the exporter's own directly;
@@ -31,6 +32,12 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     private static readonly TimeSpan SetnsRetryAfterDenial = TimeSpan.FromMinutes(5);
     private DateTime _setnsDeniedUntil = DateTime.MinValue;
 
+    // Why a namespace's sock_diag or contents were not read, when every namespace of a scrape has the same reason.
+    private static readonly ReadFailure SockDiagDisabled = new("sock_diag disabled by --socket.source=procfs");
+    private static readonly ReadFailure SetnsDisabled = new("setns disabled by --netns.method=procfs");
+    private static readonly ReadFailure NotReadAtDeadline = new("not read: the scrape deadline had passed");
+    private static readonly ReadFailure NoProcessForNetstat = new("no process in this namespace to read /proc/[pid]/net/netstat from");
+
     /// <param name="pastDeadline">Asked before each other namespace: once true, the remaining ones are skipped (and marked
     /// so). The exporter's own namespace and the host's are always read.</param>
     public List<NetNsSnapshot> Read(IReadOnlyList<NetNsTarget> targets, Func<bool>? pastDeadline = null)
@@ -42,17 +49,17 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         {
             NetNsTarget target = targets[i];
             SockDiagClient? client = null;
-            string? clientError;
+            ReadFailure? clientError;
             EphemeralPortRange? localPorts = null;
-            string? localPortsError = null;   // null without a range: not entered (clientError says why), or the own namespace
+            ReadFailure? localPortsError = null;   // null without a range: not entered (clientError says why), or the own namespace
             bool disabled = false;   // by configuration: a choice, not a failure
             bool denied = false;     // setns refused for want of CAP_SYS_ADMIN
             if (procNetOnly)
-                (clientError, disabled) = ("sock_diag disabled by --socket.source=procfs", true);
+                (clientError, disabled) = (SockDiagDisabled, true);
             else if (target.IsOwn)
             {
                 int errno = SockDiagClient.TryOpen(out client);
-                clientError = errno == 0 ? null : $"socket(AF_NETLINK, NETLINK_SOCK_DIAG): {Errno.Describe(errno)}";
+                clientError = errno == 0 ? null : new ReadFailure("socket(AF_NETLINK, NETLINK_SOCK_DIAG)", errno);
             }
             else if (opened[i] is { } open)
             {
@@ -62,7 +69,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 (localPorts, localPortsError) = (open.LocalPorts, open.LocalPortsError);
             }
             else
-                (clientError, disabled) = ("setns disabled by --netns.method=procfs", true);
+                (clientError, disabled) = (SetnsDisabled, true);
 
             string? procNet = target.IsOwn ? Path.Combine(procfsPath, "net")
                 : target.Pid is int pid ? Path.Combine(procfsPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "net")
@@ -119,12 +126,12 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         return [.. result];
     }
 
-    private sealed record Job(NetNsTarget Target, SockDiagClient? Client, string? ClientError, bool SockDiagDisabled, bool SetnsDenied,
+    private sealed record Job(NetNsTarget Target, SockDiagClient? Client, ReadFailure? ClientError, bool SockDiagDisabled, bool SetnsDenied,
         bool InetFromProcNet, string? ProcNet, string? NsLink,
         List<SocketEntry> Sockets, List<UnixSocketEntry> Unix)
     {
         public EphemeralPortRange? LocalPorts { get; init; }
-        public string? LocalPortsError { get; init; }
+        public ReadFailure? LocalPortsError { get; init; }
         public string? ReadLocalPortsFrom { get; init; }
     }
 
@@ -153,7 +160,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                     Label = job.Target.Label,
                     IsHost = job.Target.IsHost,
                     Method = NetNsMethod.Skipped,
-                    MethodError = "not read: the scrape deadline had passed",
+                    MethodError = NotReadAtDeadline,
                     Sockets = job.Sockets,
                     UnixSockets = job.Unix,
                     SocketTables = [],
@@ -163,7 +170,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             List<SocketTableStatus> tables;
             IReadOnlyDictionary<uint, string>? interfaces;
             var raw = new List<RawSocketEntry>();
-            string? rawError = job.ProcNet is null ? "no process in this namespace to read /proc/[pid]/net from"
+            ReadFailure? rawError = job.ProcNet is null ? SocketTableReader.NoProcess
                 : RawSocketReader.Read(lane.Files, job.ProcNet, raw);
             using (job.Client)
             {
@@ -172,7 +179,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 // ifindexes name devices of this namespace only: bound listeners' and packet sockets' interfaces.
                 interfaces = job.Client?.ReadInterfaceNames(job.Sockets, raw);
             }
-            ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out string? dropsError);
+            ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out ReadFailure? dropsError);
             if (job.NsLink is not null && (drops is not null || raw.Count > 0 || tables.Any(t => t.Source == SocketSource.ProcNet))
                 && !StillIn(job.NsLink, job.Target.Inode))
             {
@@ -180,15 +187,15 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 drops = null;
                 dropsError = null;   // the tables say why
                 raw.Clear();
-                rawError = $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)";
+                ReadFailure left = new(job.NsLink, Detail: $"left namespace {job.Target.Inode} during the read (process gone)");
+                rawError = left;
                 job.Sockets.Clear();
                 job.Unix.Clear();
-                string error = $"{job.NsLink} left namespace {job.Target.Inode} during the read (process gone)";
-                tables = tables.Select(t => t with { Source = SocketSource.None, Sockets = 0, BadRecords = 0, BacklogKnown = false, Error = error }).ToList();
+                tables = tables.Select(t => t with { Source = SocketSource.None, Sockets = 0, BadRecords = 0, BacklogKnown = false, Error = left }).ToList();
             }
             RemoveDuplicatesAndBoundOnly(job.Sockets, lane.Seen);
             EphemeralPortRange? localPorts = job.LocalPorts;
-            string? localPortsError = job.LocalPortsError;
+            ReadFailure? localPortsError = job.LocalPortsError;
             if (job.ReadLocalPortsFrom is not null)
                 localPorts = LocalPortRangeReader.Read(lane.Files, job.ReadLocalPortsFrom, out localPortsError);
 
@@ -220,23 +227,23 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     }
 
     /// <summary>The namespace's TcpExt listen counters, or null (and why) when its netstat file is missing, unreadable or malformed.</summary>
-    private static ListenDropCounters? ReadListenDrops(ProcFileReader files, string? procNet, out string? error)
+    private static ListenDropCounters? ReadListenDrops(ProcFileReader files, string? procNet, out ReadFailure? error)
     {
         if (procNet is null)
         {
-            error = "no process in this namespace to read /proc/[pid]/net/netstat from";
+            error = NoProcessForNetstat;
             return null;
         }
         string path = Path.Combine(procNet, "netstat");
         int errno = files.TryRead(null, path, out ReadOnlySpan<byte> text);
         if (errno != 0)
         {
-            error = $"{path}: {Errno.Describe(errno)}";
+            error = new ReadFailure(path, errno);
             return null;
         }
         if (!ProcNetstatParser.TryParseListenDrops(text, out ListenDropCounters counters, out ParseError parseError))
         {
-            error = $"{path}: {parseError}";
+            error = new ReadFailure(path, Detail: parseError.ToString());
             return null;
         }
         error = null;
@@ -255,7 +262,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         {
             for (int i = 0; i < targets.Count; i++)
                 if (!targets[i].IsOwn)
-                    opened[i] = new NetNsOpenResult(null, Constants.EPERM, "setns: EPERM (no CAP_SYS_ADMIN; retried every 5 minutes)");
+                    opened[i] = new NetNsOpenResult(null, Constants.EPERM, new ReadFailure("setns", Constants.EPERM, "no CAP_SYS_ADMIN; retried every 5 minutes"));
             return opened;
         }
         var indexes = new List<int>();
@@ -271,14 +278,14 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 if (errno != 0)
                 {
                     fd.Dispose();
-                    opened[i] = new NetNsOpenResult(null, errno, $"{path}: {Errno.Describe(errno)}");
+                    opened[i] = new NetNsOpenResult(null, errno, new ReadFailure(path, errno));
                     continue;
                 }
                 // The pid found at discovery may have exited and been reused since: check the namespace is the one meant.
                 if (Libc.Statx(fd, "\0"u8, Constants.AT_EMPTY_PATH, Constants.STATX_INO, out StatxBuffer stx) != 0 || stx.Ino != t.Inode)
                 {
                     fd.Dispose();
-                    opened[i] = new NetNsOpenResult(null, Constants.ESRCH, $"{path}: no longer namespace {t.Inode}");
+                    opened[i] = new NetNsOpenResult(null, Constants.ESRCH, new ReadFailure(path, Detail: $"no longer namespace {t.Inode}"));
                     continue;
                 }
                 indexes.Add(i);
@@ -293,7 +300,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             }
             catch (InvalidOperationException e)
             {
-                results = fds.Select(_ => new NetNsOpenResult(null, Constants.EIO, e.Message)).ToArray();
+                results = fds.Select(_ => new NetNsOpenResult(null, Constants.EIO, new ReadFailure("the namespace worker", Detail: e.Message))).ToArray();
             }
             for (int k = 0; k < indexes.Count; k++)
                 opened[indexes[k]] = results[k];

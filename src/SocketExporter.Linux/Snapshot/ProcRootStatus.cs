@@ -1,7 +1,7 @@
 using System.Globalization;
 using SocketExporter.Linux.Interop;
 
-namespace SocketExporter.Linux.ProcFs;
+namespace SocketExporter.Linux.Snapshot;
 
 public enum ProcRootKind
 {

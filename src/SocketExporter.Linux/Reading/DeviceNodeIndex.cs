@@ -1,6 +1,7 @@
 using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.Snapshot;
 
-namespace SocketExporter.Linux.Snapshot;
+namespace SocketExporter.Linux.Reading;
 
 /// <summary>
 /// Device number → the host's path for it, from the proc root's 1/root/dev (the host's /dev seen through pid 1,

@@ -1,8 +1,9 @@
 using System.Net;
 using SocketExporter.Linux.Snapshot;
 using SocketExporter.Linux.Tests.Infrastructure;
+using SocketExporter.Linux.Reading;
 
-namespace SocketExporter.Linux.Tests.Snapshot;
+namespace SocketExporter.Linux.Tests.Reading;
 
 public sealed class SnapshotBuilderTests
 {
@@ -19,11 +20,11 @@ public sealed class SnapshotBuilderTests
         ScrapeSnapshot snapshot = builder.Build(CancellationToken.None);
 
         Assert.Null(snapshot.ProcessError);
-        Assert.Equal(18, snapshot.Sockets.Count);   // tcp 9 + tcp6 6 + udp 2 + udp6 1
+        Assert.Equal(18, snapshot.Sockets.Count());   // tcp 9 + tcp6 6 + udp 2 + udp6 1
         SocketTableStatus[] inet = InetTables(snapshot);
         Assert.Equal(4, inet.Length);
         Assert.Equal([9, 6, 2, 1], inet.Select(t => t.Sockets));
-        Assert.All(snapshot.SocketTables, t => Assert.Equal((SocketSource.ProcNet, 0, (string?)null), (t.Source, t.BadRecords, t.Error)));
+        Assert.All(snapshot.SocketTables, t => Assert.Equal((SocketSource.ProcNet, 0, (ReadFailure?)null), (t.Source, t.BadRecords, t.Error)));
         Assert.False(snapshot.SocketsFailed);
 
         // 4243's stat is truncated: counted as failed, not listed. 1 and 4242 are read.
@@ -79,7 +80,7 @@ public sealed class SnapshotBuilderTests
 
                 Assert.Equal([tcpRows, 6, 2, 1], InetTables(snapshot).Select(t => t.Sockets));
                 Assert.All(snapshot.SocketTables, t => Assert.Equal((SocketSource.ProcNet, 0), (t.Source, t.BadRecords)));
-                Assert.Equal(tcpRows + 9, snapshot.Sockets.Count);
+                Assert.Equal(tcpRows + 9, snapshot.Sockets.Count());
                 Assert.Equal((0, 0), (snapshot.FailedProcesses, snapshot.UnreadableProcesses));
                 Assert.Equal(pids, snapshot.Processes.Count);
                 Assert.All(snapshot.Processes, p => Assert.Equal(("evil) x", 0u, (long?)1024), (p.Identity.Program, p.Identity.Uid, p.FdLimit)));
@@ -185,7 +186,7 @@ public sealed class SnapshotBuilderTests
         ScrapeSnapshot snapshot = new SnapshotBuilder(new SnapshotOptions { ProcfsPath = missing }).Build(CancellationToken.None);
 
         Assert.NotNull(snapshot.ProcessError);
-        Assert.Contains(missing, snapshot.ProcessError);
+        Assert.Contains(missing, snapshot.ProcessError?.ToString());
         Assert.Empty(snapshot.Processes);
         Assert.Equal(0, snapshot.Owners.SocketCount);
     }

@@ -1,4 +1,4 @@
-namespace SocketExporter.Linux.ProcFs;
+namespace SocketExporter.Linux.Snapshot;
 
 /// <summary>Why one descriptor's link could not be read. Each such descriptor is still counted, by the kind statx found.</summary>
 public enum FdReadProblem

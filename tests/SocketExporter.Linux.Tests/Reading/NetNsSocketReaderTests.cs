@@ -1,8 +1,9 @@
 using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.Namespaces;
 using SocketExporter.Linux.Snapshot;
+using SocketExporter.Linux.Reading;
 
-namespace SocketExporter.Linux.Tests.Snapshot;
+namespace SocketExporter.Linux.Tests.Reading;
 
 /// <summary>
 /// Another namespace read through /proc/PID/net (no setns): a proc tree with one process whose ns/net link names the
@@ -58,7 +59,7 @@ public sealed class NetNsSocketReaderTests : IDisposable
         Assert.All(ns.SocketTables.Where(t => t.Protocol != SocketProtocol.Unix), t =>
         {
             Assert.Equal(SocketSource.None, t.Source);
-            Assert.Contains("left namespace", t.Error);
+            Assert.Contains("left namespace", t.Error?.ToString());
         });
     }
 

@@ -1,7 +1,8 @@
 using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
 
-namespace SocketExporter.Linux.Snapshot;
+namespace SocketExporter.Linux.Reading;
 
 /// <summary>
 /// uid → user name from the host's passwd: the proc root's 1/root/etc/passwd when readable (a container

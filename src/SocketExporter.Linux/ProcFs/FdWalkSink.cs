@@ -1,0 +1,73 @@
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Linux.ProcFs;
+
+/// <summary>
+/// Everything <see cref="FdWalker"/> records while walking the fd tables of many processes, one after the other:
+/// for the whole walk, which process holds each socket inode, the device nodes held, network namespaces kept open
+/// through an nsfs descriptor and descriptors whose link could not be read; for the process being walked (see
+/// <see cref="StartProcess"/>), its descriptor counts by kind and, when paths are watched, its open files per filesystem.
+/// One sink per walk, never shared between threads.
+/// </summary>
+/// <param name="owners">Filled with (socket inode, process index) pairs.</param>
+/// <param name="statPaths">statx path targets to tell files, directories, FIFOs and devices apart (--no-statx turns it off).</param>
+/// <param name="countFilesystems">Count each process's open files per filesystem (for --watch.path).</param>
+public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool countFilesystems = false)
+{
+    private readonly HashSet<ulong> _heldNamespaces = [];
+    private FdReadProblems _problems;
+    private FdKindCounts _counts;
+    private int _firstDeviceOfProcess;
+
+    public SocketOwnerIndex Owners => owners;
+    public bool StatPaths => statPaths;
+
+    /// <summary>Device nodes held, by process index (matched later to names by st_rdev).</summary>
+    public List<DeviceHold> Devices { get; } = [];
+
+    /// <summary>Network namespaces held open through an nsfs descriptor ("net:[N]", e.g. a runtime keeping a namespace alive).</summary>
+    public IReadOnlySet<ulong> HeldNamespaces => _heldNamespaces;
+
+    /// <summary>Descriptors whose link could not be read, summed over the walk.</summary>
+    public FdReadProblems Problems => _problems;
+
+    /// <summary>The process being walked: the index its <see cref="ProcessEntry"/> takes in the snapshot.</summary>
+    public int ProcessIndex { get; private set; } = -1;
+
+    /// <summary>The current process's descriptors by kind.</summary>
+    public FdKindCounts Counts => _counts;
+
+    /// <summary>The current process's open files per filesystem; null unless counted.</summary>
+    public Dictionary<FilesystemId, int>? Filesystems { get; } = countFilesystems ? [] : null;
+
+    /// <summary>Starts recording the process that will be entry <paramref name="processIndex"/>: its counts start at zero.</summary>
+    public void StartProcess(int processIndex)
+    {
+        ProcessIndex = processIndex;
+        _counts = default;
+        Filesystems?.Clear();
+        _firstDeviceOfProcess = Devices.Count;
+    }
+
+    /// <summary>Forgets the current process's device holds: it exited during its walk, and a device it held then may
+    /// be closed already. Its socket owners stay: the socket tables were read while it held them.</summary>
+    public void ForgetProcessDevices() => Devices.RemoveRange(_firstDeviceOfProcess, Devices.Count - _firstDeviceOfProcess);
+
+    internal void Count(FdKind kind) => _counts.Increment(kind);
+
+    internal void Socket(ulong inode) => owners.Add(inode, ProcessIndex);
+
+    internal void HeldNamespace(ulong inode) => _heldNamespaces.Add(inode);
+
+    internal void Problem(FdReadProblem problem) => _problems.Add(problem);
+
+    internal void Unclassified() => _problems.Unclassified++;
+
+    internal void Device(bool isBlock, uint major, uint minor) => Devices.Add(new DeviceHold(ProcessIndex, isBlock, major, minor));
+
+    internal void OpenFileOn(FilesystemId filesystem)
+    {
+        if (Filesystems is { } filesystems)
+            filesystems[filesystem] = filesystems.GetValueOrDefault(filesystem) + 1;
+    }
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using SocketExporter.Linux.Interop;
+using SocketExporter.Linux.Namespaces;
+using SocketExporter.Linux.ProcFs;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Linux.Reading;
+
+/// <summary>
+/// Builds one <see cref="ScrapeSnapshot"/>: the socket tables, then one pass over every process (stat, fd
+/// table, limits). Not thread-safe: the scrape coordinator runs one build at a time, and a snapshot's lists are
+/// reused by the next build, so a snapshot is valid until then.
+/// </summary>
+public sealed class SnapshotBuilder : IDisposable
+{
+    private readonly SnapshotOptions _options;
+    private readonly ProcFileReader _files = new();
+    private readonly PidLister _pidLister = new();
+    private readonly ProcessIdentityCache _identities = new();
+    private readonly ProcessReader _processReader;
+    private readonly NetNsSocketReader _namespaceSockets;
+    private readonly NetNsDiscovery _discovery;
+    private readonly byte[] _procRootZ;
+    private readonly DeviceNodeIndex _deviceNodes;
+    private int _lastProcessCount = 64;
+    // Reused across scrapes (large-object-heap sized on busy hosts); a snapshot is valid until the next Build.
+    private readonly SocketOwnerIndex _owners = new();
+
+    public SnapshotBuilder(SnapshotOptions options)
+    {
+        _options = options;
+        _processReader = new ProcessReader(options, _files, _identities, new UserDirectory(options.ProcfsPath, _files));
+        _namespaceSockets = new NetNsSocketReader(options.ProcfsPath, options.ProcNetOnly, options.UseSetns);
+        _discovery = new NetNsDiscovery(options.ProcfsPath);
+        _procRootZ = PathBytes.ToNulTerminated(options.ProcfsPath);
+        _deviceNodes = new DeviceNodeIndex(options.ProcfsPath);
+    }
+
+    /// <param name="cancellation">Abandons the build (it throws).</param>
+    /// <param name="pastDeadline">Asked as the build goes: once true, it stops reading more and returns what it has — the
+    /// process walk skips the remaining processes and other network namespaces not yet read are skipped, each counted
+    /// in the snapshot (<see cref="ScrapeSnapshot.SkippedProcesses"/>, <see cref="ScrapeSnapshot.SkippedNamespaces"/>),
+    /// so that a scrape answers within Prometheus's timeout with what could be read, and says what is missing.</param>
+    public ScrapeSnapshot Build(CancellationToken cancellation, Func<bool>? pastDeadline = null)
+    {
+        var clock = Stopwatch.StartNew();
+        int skipped = 0;
+        SocketOwnerIndex owners = _owners;
+        owners.Clear();
+        var processes = new List<ProcessEntry>(_lastProcessCount + 16);
+        var fds = new FdWalkSink(owners, _options.ClassifyPathDescriptors, countFilesystems: _options.WatchPaths.Count > 0);
+        (List<WatchedPath> watches, List<ReadFailure> watchErrors) = ResolveWatches();
+        var pathHolds = new List<PathHold>();
+        int unreadable = 0, failed = 0;
+        ReadFailure? processError = null;
+        var pids = new List<int>(_lastProcessCount + 16);
+        int descriptorOnlyNamespaces = 0;
+
+        int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
+        if (errno != 0)
+            processError = new ReadFailure(_options.ProcfsPath, errno);
+        else if ((errno = _pidLister.List(procRoot, pids)) != 0)
+            processError = new ReadFailure($"{_options.ProcfsPath}: listing pids", errno);
+        ProcRootStatus? procRootStatus = null;
+        if (processError is null)
+        {
+            // Every scrape: a mount can be replaced under a running exporter. No process directory at all is an
+            // error, not a host without processes; a copy (not procfs, but with pid directories) is read and reported.
+            if ((errno = Libc.FStatFsType(procRoot, out long fsType)) != 0)
+                processError = new ReadFailure($"{_options.ProcfsPath}: statfs", errno);
+            else if ((procRootStatus = ProcRootStatus.Judge(fsType, pids.Count)).Value.Kind == ProcRootKind.NoProcesses)
+                processError = new ReadFailure(procRootStatus.Value.Problem(_options.ProcfsPath)!);
+        }
+
+        double socketSeconds = 0;
+        int threadOnlyNamespaces;
+        Task<List<NetNsSnapshot>> socketRead;
+        using (procRoot)
+        {
+            // Namespaces first (one readlink per pid), then the socket dumps — mostly kernel time walking the socket
+            // hash tables — run on a second thread while this one walks /proc; the two join on the socket inode.
+            NetNsDiscovery.Result discovery = _discovery.Discover(procRoot, processError is null ? pids : [], _options.AllNamespaces);
+            threadOnlyNamespaces = discovery.ThreadOnly;
+            socketRead = Task.Factory.StartNew(() =>
+            {
+                var socketClock = Stopwatch.StartNew();
+                IReadOnlyList<NetNsTarget> targets = _options.NamespaceFilter is { } keep
+                    ? discovery.Targets.Where(t => keep(t.Label)).ToList()
+                    : discovery.Targets;
+                List<NetNsSnapshot> result = _namespaceSockets.Read(targets, pastDeadline);
+                socketSeconds = socketClock.Elapsed.TotalSeconds;
+                return result;
+            }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
+            try
+            {
+                var labels = discovery.Targets.ToDictionary(t => t.Inode, t => t.Label);
+                int walked = 0;
+                foreach (int pid in processError is null ? pids : [])
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    if (pastDeadline is not null && pastDeadline())
+                    {
+                        skipped = pids.Count - walked;
+                        break;
+                    }
+                    walked++;
+                    (ProcessReadStatus status, ProcessEntry? entry) = _processReader.Read(procRoot, pid, processes.Count, fds, watches, pathHolds);
+                    switch (status)
+                    {
+                        case ProcessReadStatus.FdsDenied: unreadable++; break;
+                        case ProcessReadStatus.Failed: failed++; break;
+                    }
+                    if (entry is null)
+                        continue;
+                    if (discovery.PidNamespaces.TryGetValue(pid, out ulong ns))
+                        entry.NetNs = labels.TryGetValue(ns, out string? label) ? label : ns.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    processes.Add(entry);
+                }
+                // Namespaces held only through an nsfs descriptor: no process or thread is in one, so none was read.
+                if (_options.AllNamespaces)
+                    foreach (ulong held in fds.HeldNamespaces)
+                        if (!labels.ContainsKey(held))
+                            descriptorOnlyNamespaces++;
+            }
+            finally
+            {
+                // The socket thread fills this builder's reused buffers: however the walk ended (cancelled, or a bug
+                // thrown), it must finish before anyone builds again.
+                ((IAsyncResult)socketRead).AsyncWaitHandle.WaitOne();
+            }
+        }
+        // Processes the walk did not reach keep their identities for the next scrape; the others that were not seen are gone.
+        _identities.Rotate(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pids)[(pids.Count - skipped)..]);
+        double processSeconds = clock.Elapsed.TotalSeconds;
+        List<NetNsSnapshot> namespaces = socketRead.GetAwaiter().GetResult();
+        _lastProcessCount = processes.Count;
+
+        return new ScrapeSnapshot
+        {
+            Namespaces = namespaces,
+            Processes = processes,
+            Owners = owners,
+            DeviceHolds = fds.Devices,
+            DeviceNames = fds.Devices.Count == 0 ? new Dictionary<DeviceNumber, string>()
+                : _deviceNodes.Resolve(fds.Devices.Select(d => d.Device)),
+            ProcessError = processError,
+            ProcRoot = procRootStatus,
+            ThreadOnlyNamespaces = threadOnlyNamespaces,
+            DescriptorOnlyNamespaces = descriptorOnlyNamespaces,
+            Watches = watches,
+            WatchErrors = watchErrors,
+            PathHolds = pathHolds,
+            UnreadableProcesses = unreadable,
+            FailedProcesses = failed,
+            UnreadableDescriptors = fds.Problems,
+            SkippedProcesses = skipped,
+            SocketReadSeconds = socketSeconds,
+            ProcessReadSeconds = processSeconds,
+        };
+    }
+
+    /// <summary>The filesystem of each watched path, re-resolved every scrape (a mount can come and go).</summary>
+    private (List<WatchedPath>, List<ReadFailure>) ResolveWatches()
+    {
+        var watches = new List<WatchedPath>(_options.WatchPaths.Count);
+        var errors = new List<ReadFailure>();
+        foreach (string watch in _options.WatchPaths)
+        {
+            int errno = Libc.StatxFollow(PathBytes.ToNulTerminated(watch), out StatxBuffer stx);
+            if (errno == 0)
+                watches.Add(new WatchedPath(watch, new FilesystemId(stx.DevMajor, stx.DevMinor)));
+            else
+                errors.Add(new ReadFailure(watch, errno));
+        }
+        return (watches, errors);
+    }
+
+    public void Dispose() => _namespaceSockets.Dispose();
+}

@@ -1,0 +1,33 @@
+using SocketExporter.Collectors;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Tests.Collectors;
+
+public sealed class ListenerRowTests
+{
+    [Fact]
+    public void From_SharedAndUnheldListenersInTwoNamespaces_ARowPerHolderAndOneForNone()
+    {
+        var b = new SnapshotBuilding();
+        b.Process(100, "nginx", 33, null, 5001);
+        b.Process(101, "nginx", 33, null, 5001);   // a prefork worker sharing the listener
+        SocketEntry unheld = SnapshotBuilding.TcpListener("::1", 9090, 5002, queued: 2, backlog: 128) with { Uid = 65534 };
+        ScrapeSnapshot snapshot = b.Build([
+            SnapshotBuilding.Namespace(7, "7", [SnapshotBuilding.TcpListener("10.0.0.1", 80, 7001, queued: 0, backlog: 4096)]),
+            SnapshotBuilding.Namespace(1, "host", [
+                SnapshotBuilding.TcpListener("0.0.0.0", 80, 5001, queued: 1, backlog: 511, boundInterface: 2), unheld],
+                interfaceNames: new Dictionary<uint, string> { [2] = "eth0" }),
+        ]);
+
+        List<ListenerRow> rows = ListenerRow.From(snapshot);
+
+        Assert.Equal(4, rows.Count);
+        Assert.Equal(
+        [
+            new ListenerRow("tcp", "0.0.0.0%eth0:80", 80, "nginx", "100", "33", 1, 511, "host"),
+            new ListenerRow("tcp", "0.0.0.0%eth0:80", 80, "nginx", "101", "33", 1, 511, "host"),
+            new ListenerRow("tcp", "[::1]:9090", 9090, "", "", "uid 65534", 2, 128, "host"),
+            new ListenerRow("tcp", "10.0.0.1:80", 80, "", "", "uid 0", 0, 4096, "7"),
+        ], rows);
+    }
+}
