@@ -9,12 +9,15 @@ namespace SocketExporter.Events;
 /// event moved for <see cref="IdleExpiry"/> is dropped (its series disappear; should it come back, it restarts at 0,
 /// which rate() reads as a counter reset).
 /// </summary>
-public sealed class ConnectionEventCounters(int maxLabelSets = ConnectionEventCounters.DefaultMaxLabelSets, TimeSpan? idleExpiry = null)
+/// <param name="nowMs">The clock label sets age by (milliseconds); Environment.TickCount64 unless a test sets one.</param>
+public sealed class ConnectionEventCounters(int maxLabelSets = ConnectionEventCounters.DefaultMaxLabelSets, TimeSpan? idleExpiry = null,
+    Func<long>? nowMs = null)
 {
     public const int DefaultMaxLabelSets = 10_000;
     public const string OverflowValue = Collectors.MetricWriter.OverflowValue;
 
     private readonly Dictionary<ConnectionEventKey, ConnectionEventTotals> _totals = [];
+    private readonly Func<long> _nowMs = nowMs ?? (() => Environment.TickCount64);
     private long _overflowedEvents;
 
     public int MaxLabelSets => maxLabelSets;
@@ -41,7 +44,7 @@ public sealed class ConnectionEventCounters(int maxLabelSets = ConnectionEventCo
                 if (!_totals.TryGetValue(key, out t))
                     _totals[key] = t = new ConnectionEventTotals();
             }
-            t.LastChangedMs = Environment.TickCount64;
+            t.LastChangedMs = _nowMs();
             if (key.Failure)
             {
                 t.ConnectFailures++;
@@ -64,7 +67,7 @@ public sealed class ConnectionEventCounters(int maxLabelSets = ConnectionEventCo
     /// <summary>Drops label sets idle for longer than <see cref="IdleExpiry"/>; returns a copy of the rest to export.</summary>
     public List<KeyValuePair<ConnectionEventKey, ConnectionEventTotals>> ExpireAndCopy()
     {
-        long now = Environment.TickCount64;
+        long now = _nowMs();
         long idleMs = (long)IdleExpiry.TotalMilliseconds;
         lock (_totals)
         {

@@ -78,7 +78,8 @@ public sealed class ConnectionEventSource : IDisposable
             if (p.NetNs.Length > 0)
                 members.TryAdd(p.NetNs, p.Pid);
 
-        var present = new HashSet<ulong>();
+        var present = new HashSet<ulong>();   // namespaces whose subscription is kept
+        var listed = new HashSet<ulong>();    // namespaces reported in the self-metrics
         var wanted = new List<(ulong Inode, int Pid)>();
         DateTime now = DateTime.UtcNow;
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
@@ -88,18 +89,25 @@ public sealed class ConnectionEventSource : IDisposable
             if (own)
             {
                 present.Add(ns.Inode);
+                listed.Add(ns.Inode);
                 if (!listener.IsSubscribed(ns.Inode))
                     Open(NamespaceSubscriber.SubscribeOwn(ns.Inode));
                 continue;
             }
+            listed.Add(ns.Inode);
             if (!members.TryGetValue(ns.Label, out int pid))
-                continue;   // no process left in it (or only a named mount): not kept alive by us
+            {
+                // No process left in it (or only a /run/netns name): nothing to enter through, and a subscription of
+                // ours would be what keeps it alive. Said, not silent.
+                _failed[ns.Inode] = ("no_process", DateTime.MinValue);
+                continue;
+            }
             present.Add(ns.Inode);
             if (listener.IsSubscribed(ns.Inode))
                 continue;
             if (!_options.OtherNamespaces)
                 _failed[ns.Inode] = ("setns_disabled", DateTime.MaxValue);
-            else if (!_failed.TryGetValue(ns.Inode, out var failure) || now >= failure.RetryAt)
+            else if (!_failed.TryGetValue(ns.Inode, out var failure) || now >= failure.RetryAt || failure.Reason == "no_process")
                 wanted.Add((ns.Inode, pid));
         }
         if (wanted.Count > 0)
@@ -109,9 +117,9 @@ public sealed class ConnectionEventSource : IDisposable
         foreach (ulong inode in listener.Subscribed)
             if (!present.Contains(inode))
                 listener.Remove(inode);
-        foreach (ulong inode in _failed.Keys.Where(k => !present.Contains(k)).ToList())
+        foreach (ulong inode in _failed.Keys.Where(k => !listed.Contains(k)).ToList())
             _failed.Remove(inode);
-        foreach (ulong inode in _labels.Keys.Where(k => !present.Contains(k)).ToList())
+        foreach (ulong inode in _labels.Keys.Where(k => !listed.Contains(k)).ToList())
             _labels.Remove(inode);
     }
 

@@ -6,7 +6,7 @@ public sealed class ConnectionEventTotals
     public long Closed, ConnectFailures, ReceivedBytes, SentBytes, RetransmittedSegments, RttSamples;
     public double RttSecondsSum;
 
-    /// <summary>When an event last moved these totals (Environment.TickCount64): label sets that stop moving expire.</summary>
+    /// <summary>When an event last moved these totals (ConnectionEventCounters' clock): label sets that stop moving expire.</summary>
     public long LastChangedMs;
 
     public ConnectionEventTotals Copy() => (ConnectionEventTotals)MemberwiseClone();

@@ -40,11 +40,16 @@ public sealed class ConnectionEventCountersTests
     [Fact]
     public void ExpireAndCopy_LabelSetIdleLongerThanExpiry_Dropped()
     {
-        var counters = new ConnectionEventCounters(idleExpiry: TimeSpan.FromMilliseconds(50));
+        long now = 0;
+        var counters = new ConnectionEventCounters(idleExpiry: TimeSpan.FromMinutes(60), nowMs: () => now);
         counters.Count(Key("80"), Closed);
-        Thread.Sleep(200);
+        now = 30 * 60_000;
         counters.Count(Key("443"), Closed);
+        Assert.Equal(2, counters.ExpireAndCopy().Count);   // both moved within the hour
+        now = 61 * 60_000;
         Assert.Equal("443", Assert.Single(counters.ExpireAndCopy()).Key.Port);
+        counters.Count(Key("80"), Closed);   // back: restarts from 0
+        Assert.Equal(1, Assert.Single(counters.ExpireAndCopy(), kv => kv.Key.Port == "80").Value.Closed);
     }
 
     [Fact]

@@ -156,6 +156,41 @@ public sealed class ConnectionEventsTests : IDisposable
     }
 
     [Fact]
+    public void NamespaceWhoseLastProcessExited_SubscriptionClosedAndSaidSo()
+    {
+        string netns = MakeNamespace();
+        using ExporterProcess exporter = ExporterProcess.Start();
+        using (HolderProcess inside = Server(InNs))
+        {
+            MetricSet with = exporter.ScrapeMetrics();
+            Assert.Equal(1, Assert.Single(with.Named("socket_exporter_connection_events_subscribed"), s => s["netns"] == netns).Value);
+            Assert.Equal(1, ExporterSockDiagSocketsInNs(exporter.Pid));
+        }
+        // Only the /run/netns name is left: the exporter must not be what keeps the namespace alive.
+        MetricSet without = exporter.ScrapeMetrics();
+        Sample gone = Assert.Single(without.Named("socket_exporter_connection_events_subscribed"), s => s["netns"] == netns);
+        Assert.Equal((0.0, "no_process"), (gone.Value, gone["reason"]));
+        Assert.Equal(0, ExporterSockDiagSocketsInNs(exporter.Pid));
+    }
+
+    /// <summary>Netlink sockets of <paramref name="pid"/> that belong to the test namespace: its descriptors' socket inodes
+    /// found in the namespace's /proc/net/netlink (last column: Inode).</summary>
+    private int ExporterSockDiagSocketsInNs(int pid)
+    {
+        var inNs = ToolRunner.Run("ip", ["netns", "exec", _ns, "cat", "/proc/net/netlink"], TimeSpan.FromSeconds(30))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).ToHashSet();
+        int count = 0;
+        foreach (string fd in Directory.GetFiles($"/proc/{pid}/fd"))
+        {
+            string? target = new FileInfo(fd).LinkTarget;
+            if (target is not null && target.StartsWith("socket:[") && inNs.Contains(target[8..^1]))
+                count++;
+        }
+        return count;
+    }
+
+    [Fact]
     public void WithoutSysAdmin_OnlyOwnNamespaceSubscribed_AndTheSelfMetricSaysWhy()
     {
         string netns = MakeNamespace();
