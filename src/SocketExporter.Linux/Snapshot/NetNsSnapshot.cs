@@ -49,7 +49,7 @@ public sealed class NetNsSnapshot
     /// namespace's sysctl can only be read after setns() into it, and <see cref="MethodError"/> says why that did not happen.</summary>
     public ReadFailure? EphemeralPortsError { get; init; }
 
-    /// <summary>Not read: the scrape deadline had passed when its turn came (see Reading.SnapshotBuilder.Build).</summary>
+    /// <summary>Not read: the scrape deadline had passed when its turn came (see Reading.SnapshotBuilder.BuildAsync).</summary>
     public bool SkippedAtDeadline => Method == NetNsMethod.Skipped;
     public required IReadOnlyList<SocketEntry> Sockets { get; init; }
     public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];

@@ -13,7 +13,7 @@ public sealed class ProcessReaderTests : IDisposable
 
     public void Dispose() => _tree.Delete(recursive: true);
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Read_FixturePid4242_ReturnsItsEntryWithCountsAndOwnsItsSocketsUnderTheGivenIndex()
     {
         (ProcessReadStatus status, ProcessEntry? entry, FdWalkSink sink) = Read(Fixture.Path("proc"), 4242, index: 3);
@@ -29,7 +29,7 @@ public sealed class ProcessReaderTests : IDisposable
         Assert.NotNull(entry.FdLimit);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Read_MalformedStat_FailsWithoutEntry()
     {
         // proc/4243/stat is cut after its sixth field (Fixtures/README.md).
@@ -39,15 +39,15 @@ public sealed class ProcessReaderTests : IDisposable
         Assert.Equal(0, sink.Owners.SocketCount);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Read_MissingPid_IsGoneWithoutEntry()
     {
-        (ProcessReadStatus status, ProcessEntry? entry, _) = Read(Fixture.Path("proc"), 4244, index: 0);
+        (ProcessReadStatus status, ProcessEntry? entry, _) = Read(Fixture.Path("proc"), 4299, index: 0);   // no such directory in the fixture tree
 
         Assert.Equal((ProcessReadStatus.Gone, null), (status, entry));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Read_Zombie_IsGoneWithoutEntry()
     {
         WriteStat(77, 'Z');
@@ -58,7 +58,7 @@ public sealed class ProcessReaderTests : IDisposable
         Assert.Equal((ProcessReadStatus.Gone, null), (status, entry));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Read_ExitedBeforeItsFdTable_IsGoneButKeepsItsEntryMarkedUnreadable()
     {
         // A stat but no fd directory: the process exited between the two reads. Its entry is still returned, since a

@@ -7,6 +7,7 @@ namespace SocketExporter.Tests.Scraping;
 
 /// <summary>Read problems reach the log once when they appear and once when they clear, grouped so a node does not
 /// get one line per table or per pod.</summary>
+[Trait("Category", "Unit")]
 public sealed class ReadProblemLogTests
 {
     private const int EPERM = 1, ENOENT = 2, EACCES = 13, EMFILE = 24, EINVAL = 22;
