@@ -32,15 +32,6 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     private static readonly TimeSpan SetnsRetryAfterDenial = TimeSpan.FromMinutes(5);
     private DateTime _setnsDeniedUntil = DateTime.MinValue;
 
-    /// <summary>
-    /// Reading lanes at most: each lane is a pool work item that takes the next namespace not yet taken, with its own file
-    /// buffer and dedupe set. A lane is worth starting as soon as there is a namespace for it (starting one costs
-    /// microseconds, a namespace at least one ~1.4 ms dump). Two because two gave the measured gain on two cores
-    /// (bench/netns.sh, 30 namespaces: 7.0 → 1.8 ms per extra namespace together with the /proc/PID/net text) while the
-    /// process walk runs beside them on its own thread: more lanes would only take cores from the walk.
-    /// </summary>
-    public const int MaximumLanes = 2;
-
     // Why a namespace's sock_diag or contents were not read, when every namespace of a scrape has the same reason.
     private static readonly ReadFailure SockDiagDisabled = new("sock_diag disabled by --socket.source=procfs");
     private static readonly ReadFailure SetnsDisabled = new("setns disabled by --netns.method=procfs");
