@@ -19,6 +19,8 @@ public sealed class ConnectionAttributionTests
         new(SocketFamily.Ipv4, Loopback, local, Loopback, remote, cookie, info);
 
     /// <summary>A scrape that saw a server "web" listening on 8080 with one accepted connection from a client "curl".</summary>
+    private static ulong _host;
+
     private static ConnectionAttribution Attribution()
     {
         var b = new SnapshotBuilding();
@@ -29,6 +31,7 @@ public sealed class ConnectionAttributionTests
             Connection(8080, 40000, 101, cookie: 7),
             Connection(40000, 8080, 200, cookie: 8),
         ]);
+        _host = snapshot.Namespaces[0].Inode;
         var services = new ListenerPortMemory();
         services.Observe(snapshot);
         return ConnectionAttribution.Build(snapshot, services);
@@ -37,7 +40,7 @@ public sealed class ConnectionAttributionTests
     [Fact]
     public void Attribute_ConnectionTheScrapeSaw_ItsHolderProgram()
     {
-        ConnectionEventKey key = Attribution().Attribute(1, Event(40000, 8080, cookie: 8, Established))!.Value;
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(40000, 8080, cookie: 8, Established))!.Value;
         Assert.Equal(("host", false, "8080", "curl", false), (key.Netns, key.Inbound, key.Port, key.Program, key.Failure));
     }
 
@@ -45,28 +48,28 @@ public sealed class ConnectionAttributionTests
     public void Attribute_SameFourTupleOtherCookie_NotTheConnectionSeen()
     {
         // A later connection reusing the 4-tuple: its client process is unknown.
-        ConnectionEventKey key = Attribution().Attribute(1, Event(40000, 8080, cookie: 99, Established))!.Value;
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(40000, 8080, cookie: 99, Established))!.Value;
         Assert.Equal((false, "8080", ""), (key.Inbound, key.Port, key.Program));
     }
 
     [Fact]
     public void Attribute_InboundBornAndGoneBetweenScrapes_ListenerProgram()
     {
-        ConnectionEventKey key = Attribution().Attribute(1, Event(8080, 45000, cookie: 50, Established))!.Value;
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(8080, 45000, cookie: 50, Established))!.Value;
         Assert.Equal((true, "8080", "web"), (key.Inbound, key.Port, key.Program));
     }
 
     [Fact]
     public void Attribute_OutboundNobodySaw_EmptyProgramRemotePort()
     {
-        ConnectionEventKey key = Attribution().Attribute(1, Event(45001, 5432, cookie: 51, Established))!.Value;
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(45001, 5432, cookie: 51, Established))!.Value;
         Assert.Equal((false, "5432", ""), (key.Inbound, key.Port, key.Program));
     }
 
     [Fact]
     public void Attribute_BothPortsEphemeralAndUnknown_PortIsEphemeralNeverANumber()
     {
-        ConnectionEventKey key = Attribution().Attribute(1, Event(45002, 45003, cookie: 52, Established))!.Value;
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(45002, 45003, cookie: 52, Established))!.Value;
         Assert.Equal(ConnectionDirection.EphemeralPortLabel, key.Port);
     }
 
@@ -74,10 +77,10 @@ public sealed class ConnectionAttributionTests
     public void Attribute_FailedConnects_FailureKeysWithTheRemotePortOrUnknown()
     {
         ConnectionAttribution a = Attribution();
-        ConnectionEventKey refused = a.Attribute(1, Event(45004, 6379, cookie: 53, NeverEstablished))!.Value;
+        ConnectionEventKey refused = a.Attribute(_host, Event(45004, 6379, cookie: 53, NeverEstablished))!.Value;
         Assert.Equal((true, "6379", ""), (refused.Failure, refused.Port, refused.Program));
         // A blocking connect()'s failure: the kernel zeroed the remote port, kept the remote address.
-        ConnectionEventKey erased = a.Attribute(1, Event(45005, 0, cookie: 54, NeverEstablished))!.Value;
+        ConnectionEventKey erased = a.Attribute(_host, Event(45005, 0, cookie: 54, NeverEstablished))!.Value;
         Assert.Equal((true, ConnectionAttribution.UnknownPort), (erased.Failure, erased.Port));
     }
 
@@ -85,7 +88,7 @@ public sealed class ConnectionAttributionTests
     public void Attribute_ClosedListener_NotCounted()
     {
         var listener = new TcpDestroyEvent(SocketFamily.Ipv4, Loopback, 8080, default, 0, 60, NeverEstablished);
-        Assert.Null(Attribution().Attribute(1, listener));
+        Assert.Null(Attribution().Attribute(_host, listener));
     }
 
     [Fact]
