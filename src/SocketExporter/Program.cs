@@ -60,7 +60,9 @@ public static class Program
             return 2;
         }
 
-        IReadOnlyList<ISnapshotCollector> all = CollectorList.All(options.Devices);
+        IReadOnlyList<ISnapshotCollector> all = CollectorList.All(options.Devices, new Events.ConnectionEventOptions(options.ProcfsPath,
+            OtherNamespaces: options.AllNamespaces && options.UseSetns,
+            Disabled: options.ProcNetOnly ? "sock_diag disabled by --socket.source=procfs" : null));
         WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build, webConfig);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Program");
         // SIGHUP's default action ends the process (exit 129). As Prometheus does, it re-reads the configuration

@@ -20,6 +20,9 @@ internal static class Constants
     internal const int NETLINK_SOCK_DIAG = 4;
     internal const int SOL_SOCKET = 1, SO_RCVTIMEO = 20;
     internal const int MSG_TRUNC = 0x20;
+    // asm-generic/socket.h, linux/socket.h, asm-generic/errno.h, asm-generic/poll.h: the destroy-event subscription.
+    internal const int SO_RCVBUF = 8, SO_RCVBUFFORCE = 33, MSG_DONTWAIT = 0x40, ENOBUFS = 105;
+    internal const short POLLIN = 0x1;
 
     // linux/sched.h
     internal const int CLONE_NEWNET = 0x40000000;

@@ -147,6 +147,98 @@ internal static unsafe partial class Libc
         return SetSockOptRaw(fd, Constants.SOL_SOCKET, Constants.SO_RCVTIMEO, tv, 16) < 0 ? Marshal.GetLastPInvokeError() : 0;
     }
 
+    [LibraryImport(Lib, EntryPoint = "bind", SetLastError = true)]
+    private static partial int BindRaw(SafeFd fd, byte* address, uint length);
+
+    [LibraryImport(Lib, EntryPoint = "getsockopt", SetLastError = true)]
+    private static partial int GetSockOptRaw(SafeFd fd, int level, int name, void* value, uint* len);
+
+    [LibraryImport(Lib, EntryPoint = "poll", SetLastError = true)]
+    private static partial int PollRaw(PollFd* fds, nuint count, int timeoutMs);
+
+    // struct pollfd (poll.h): int fd; short events; short revents.
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events, REvents;
+    }
+
+    /// <summary>Binds a netlink socket to the multicast groups in <paramref name="groups"/> (bit n-1 = group n). struct
+    /// sockaddr_nl (linux/netlink.h): u16 nl_family, u16 pad, u32 nl_pid (0: the kernel assigns one), u32 nl_groups.</summary>
+    internal static int BindNetlinkGroups(SafeFd fd, uint groups)
+    {
+        byte* address = stackalloc byte[12];
+        *(ushort*)address = (ushort)Constants.AF_NETLINK;
+        *(ushort*)(address + 2) = 0;
+        *(uint*)(address + 4) = 0;
+        *(uint*)(address + 8) = groups;
+        return BindRaw(fd, address, 12) < 0 ? Marshal.GetLastPInvokeError() : 0;
+    }
+
+    internal static int SetSockOptInt(SafeFd fd, int level, int name, int value) =>
+        SetSockOptRaw(fd, level, name, &value, sizeof(int)) < 0 ? Marshal.GetLastPInvokeError() : 0;
+
+    internal static int GetSockOptInt(SafeFd fd, int level, int name, out int value)
+    {
+        int v = 0;
+        uint len = sizeof(int);
+        int errno = GetSockOptRaw(fd, level, name, &v, &len) < 0 ? Marshal.GetLastPInvokeError() : 0;
+        value = v;
+        return errno;
+    }
+
+    /// <summary>recv without blocking: EAGAIN when nothing is queued, ENOBUFS once after the kernel dropped messages
+    /// because the receive buffer was full. <paramref name="datagramLength"/> is the real length (MSG_TRUNC).</summary>
+    internal static int RecvNonBlocking(SafeFd fd, Span<byte> buffer, out int datagramLength)
+    {
+        fixed (byte* p = buffer)
+        {
+            nint n;
+            do { n = RecvRaw(fd, p, (nuint)buffer.Length, Constants.MSG_TRUNC | Constants.MSG_DONTWAIT); }
+            while (n < 0 && Marshal.GetLastPInvokeError() == Constants.EINTR);
+            datagramLength = n < 0 ? 0 : (int)n;
+            return n < 0 ? Marshal.GetLastPInvokeError() : 0;
+        }
+    }
+
+    /// <summary>Waits until one of <paramref name="fds"/> is readable or <paramref name="timeoutMs"/> passes; sets
+    /// <paramref name="readable"/>[i]. Each descriptor is referenced for the call, so a concurrent Dispose closes it
+    /// only after poll returned (a closed and reused fd number is never polled).</summary>
+    internal static int Poll(IReadOnlyList<SafeFd> fds, Span<bool> readable, int timeoutMs)
+    {
+        int count = fds.Count;
+        PollFd* entries = stackalloc PollFd[Math.Max(count, 1)];
+        var added = new bool[count];
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                bool ok = false;
+                if (!fds[i].IsClosed)
+                {
+                    try { fds[i].DangerousAddRef(ref ok); }
+                    catch (ObjectDisposedException) { ok = false; }
+                }
+                added[i] = ok;
+                entries[i] = new PollFd { Fd = ok ? (int)fds[i].DangerousGetHandle() : -1, Events = Constants.POLLIN, REvents = 0 };   // poll ignores fd -1
+            }
+            int n;
+            do { n = PollRaw(entries, (nuint)count, timeoutMs); }
+            while (n < 0 && Marshal.GetLastPInvokeError() == Constants.EINTR);
+            if (n < 0)
+                return Marshal.GetLastPInvokeError();
+            for (int i = 0; i < count; i++)
+                readable[i] = entries[i].REvents != 0;
+            return 0;
+        }
+        finally
+        {
+            for (int i = 0; i < count; i++)
+                if (added[i])
+                    fds[i].DangerousRelease();
+        }
+    }
+
     private const int AT_FDCWD = -100;
 
     [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true)]

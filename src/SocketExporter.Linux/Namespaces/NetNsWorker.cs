@@ -23,7 +23,9 @@ public sealed record NetNsOpenResult(SockDiagClient? Client, int Errno, ReadFail
 /// </summary>
 public sealed class NetNsWorker : IDisposable
 {
-    private sealed record Job(IReadOnlyList<SafeFd> Namespaces, TaskCompletionSource<NetNsOpenResult[]> Done);
+    // Inside(i) runs while the thread is in namespace i; Refused(i, errno) when setns failed. Finish gets the results.
+    private sealed record Job(IReadOnlyList<SafeFd> Namespaces, Func<int, object> Inside, Func<int, int, ReadFailure, object> Refused,
+        Action<object[]> Finish, Action<Exception> Abandon);
 
     private BlockingCollection<Job> _jobs = new();
     private Thread _thread;
@@ -34,8 +36,31 @@ public sealed class NetNsWorker : IDisposable
     /// <summary>Opens a sock_diag socket inside each namespace (given as open nsfs descriptors).</summary>
     public Task<NetNsOpenResult[]> OpenSockDiagAsync(IReadOnlyList<SafeFd> namespaces)
     {
+        var files = new ProcFileReader();
+        return RunInsideAsync(namespaces, () =>
+        {
+            int openErrno = SockDiagClient.TryOpen(out SockDiagClient? client);
+            // Net sysctls can only be read for the namespace the reading thread is in: this is the one chance.
+            EphemeralPortRange? ports = LocalPortRangeReader.Read(files, "/proc", out ReadFailure? portsError);
+            return new NetNsOpenResult(client, openErrno, openErrno == 0 ? null : new ReadFailure("socket(NETLINK_SOCK_DIAG)", openErrno))
+            {
+                LocalPorts = ports,
+                LocalPortsError = portsError,
+            };
+        }, (errno, error) => new NetNsOpenResult(null, errno, error));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="inside"/> on the worker thread while it is in each namespace (given as open nsfs
+    /// descriptors), for what can only be done there: creating a socket that belongs to the namespace. When setns fails,
+    /// or the thread could not return from an earlier namespace, <paramref name="refused"/> gets the errno and why.
+    /// </summary>
+    public Task<T[]> RunInsideAsync<T>(IReadOnlyList<SafeFd> namespaces, Func<T> inside, Func<int, ReadFailure, T> refused)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var done = new TaskCompletionSource<NetNsOpenResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<T[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var job = new Job(namespaces, _ => inside()!, (_, errno, error) => refused(errno, error)!,
+            results => done.SetResult(results.Cast<T>().ToArray()), e => done.SetException(e));
         lock (this)
         {
             if (!_thread.IsAlive)
@@ -44,7 +69,7 @@ public sealed class NetNsWorker : IDisposable
                 _jobs = new BlockingCollection<Job>();
                 _thread = StartThread(_jobs);
             }
-            _jobs.Add(new Job(namespaces, done));
+            _jobs.Add(job);
         }
         return done.Task;
     }
@@ -61,46 +86,38 @@ public sealed class NetNsWorker : IDisposable
         if (Libc.OpenAt(null, "/proc/thread-self/ns/net\0"u8, Constants.O_RDONLY, out SafeFd home) != 0)
         {
             foreach (Job job in jobs.GetConsumingEnumerable())
-                job.Done.SetResult(job.Namespaces.Select(_ => new NetNsOpenResult(null, Constants.EIO, new ReadFailure("cannot open /proc/thread-self/ns/net"))).ToArray());
+                job.Finish(job.Namespaces.Select((_, i) => job.Refused(i, Constants.EIO, new ReadFailure("cannot open /proc/thread-self/ns/net"))).ToArray());
             return;
         }
-        var files = new ProcFileReader();
         using (home)
         {
             foreach (Job job in jobs.GetConsumingEnumerable())
             {
-                var results = new NetNsOpenResult[job.Namespaces.Count];
+                var results = new object[job.Namespaces.Count];
                 bool lost = false;
                 for (int i = 0; i < results.Length; i++)
                 {
                     if (lost)
                     {
-                        results[i] = new(null, Constants.EIO, new ReadFailure("the namespace worker could not return to its own namespace"));
+                        results[i] = job.Refused(i, Constants.EIO, new ReadFailure("the namespace worker could not return to its own namespace"));
                         continue;
                     }
                     int errno = Libc.SetNs(job.Namespaces[i], Constants.CLONE_NEWNET);
                     if (errno != 0)
                     {
-                        results[i] = new(null, errno, new ReadFailure("setns", errno));
+                        results[i] = job.Refused(i, errno, new ReadFailure("setns", errno));
                         continue;
                     }
-                    int openErrno = SockDiagClient.TryOpen(out SockDiagClient? client);
-                    // Net sysctls can only be read for the namespace the reading thread is in: this is the one chance.
-                    EphemeralPortRange? ports = LocalPortRangeReader.Read(files, "/proc", out ReadFailure? portsError);
-                    results[i] = new(client, openErrno, openErrno == 0 ? null : new ReadFailure("socket(NETLINK_SOCK_DIAG)", openErrno))
-                    {
-                        LocalPorts = ports,
-                        LocalPortsError = portsError,
-                    };
+                    results[i] = job.Inside(i);
                     lost = Libc.SetNs(home, Constants.CLONE_NEWNET) != 0;
                 }
-                job.Done.SetResult(results);
+                job.Finish(results);
                 if (lost)
                 {
                     // This thread now lives in a foreign namespace: it must never run anything again.
                     jobs.CompleteAdding();
                     foreach (Job pending in jobs.GetConsumingEnumerable())
-                        pending.Done.SetException(new InvalidOperationException("namespace worker retired"));
+                        pending.Abandon(new InvalidOperationException("namespace worker retired"));
                     return;
                 }
             }

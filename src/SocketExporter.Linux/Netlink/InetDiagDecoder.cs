@@ -12,7 +12,7 @@ public sealed class InetDiagDecoder : IDiagDecoder<SocketEntry>
     // rqueue 56, wqueue 60, uid 64, inode 68. Attributes (rtattr) may follow; none are requested.
     // idiag_if (host order) is sk_bound_dev_if (inet_diag_msg_common_fill): the device of SO_BINDTODEVICE or of a
     // link-local address's scope; without it, listeners on one address:port bound to different devices would merge.
-    private const int InterfaceOffset = 40;
+    private const int InterfaceOffset = 40, CookieOffset = 44;
     public static bool TryDecode(ReadOnlySpan<byte> payload, SocketProtocol protocol, out SocketEntry entry)
     {
         entry = default;
@@ -37,7 +37,9 @@ public sealed class InetDiagDecoder : IDiagDecoder<SocketEntry>
             SendQueue: MemoryMarshal.Read<uint>(payload[60..]),
             Uid: MemoryMarshal.Read<uint>(payload[64..]),
             Inode: MemoryMarshal.Read<uint>(payload[68..]),
-            BoundInterface: MemoryMarshal.Read<uint>(payload[InterfaceOffset..]));
+            BoundInterface: MemoryMarshal.Read<uint>(payload[InterfaceOffset..]),
+            // idiag_cookie: two host-order u32, low word first (INET_DIAG_NOCOOKIE, all ones, is not a cookie).
+            Cookie: (ulong)MemoryMarshal.Read<uint>(payload[CookieOffset..]) | ((ulong)MemoryMarshal.Read<uint>(payload[(CookieOffset + 4)..]) << 32));
         return true;
     }
 }

@@ -6,6 +6,8 @@ namespace SocketExporter.Linux.Snapshot;
 /// unread and unsent/unacknowledged bytes. <see cref="Inode"/> 0 means no descriptor refers to the socket.
 /// <see cref="BoundInterface"/> is the ifindex the socket is bound to (SO_BINDTODEVICE, or the scope of a
 /// link-local bind: the kernel's sk_bound_dev_if), 0 for none or when the source does not say (/proc/net text).
+/// <see cref="Cookie"/> is the kernel's socket cookie (sock_gen_cookie: unique for the boot, never reused), which destroy
+/// events carry too; 0 when the source does not say (/proc/net text).
 /// </summary>
 public readonly record struct SocketEntry(
     SocketProtocol Protocol,
@@ -19,7 +21,8 @@ public readonly record struct SocketEntry(
     uint SendQueue,
     uint Uid,
     ulong Inode,
-    uint BoundInterface = 0)
+    uint BoundInterface = 0,
+    ulong Cookie = 0)
 {
     /// <summary>A TCP listener, or a bound UDP socket that is not connected (ss: UNCONN).</summary>
     public bool IsListening => Protocol == SocketProtocol.Tcp

@@ -3,7 +3,7 @@ namespace SocketExporter.Collectors;
 /// <summary>Every collector, in one explicit list (no reflection): the source of --collector.NAME flags.</summary>
 public static class CollectorList
 {
-    public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices) =>
+    public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices, Events.ConnectionEventOptions? events = null) =>
     [
         new ListeningCollector(),
         new ListenQueueCollector(),
@@ -14,5 +14,6 @@ public static class CollectorList
         new DevicesCollector(devices),
         new PathHoldersCollector(),
         new RawSocketsCollector(),
+        new Events.ConnectionEventsCollector(events ?? Events.ConnectionEventOptions.Default),
     ];
 }

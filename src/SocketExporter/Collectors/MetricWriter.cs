@@ -37,4 +37,11 @@ public sealed class MetricWriter(IMetricFactory factory, SeriesBudget budget, IS
     /// <summary>A counter family with one series per network namespace (netns is its only label): bounded by the
     /// namespaces read, so outside the series budget, like the exporter's own metrics.</summary>
     public Counter NamespaceCounter(string name, string help) => factory.CreateCounter(name, help, ["netns"]);
+
+    /// <summary>A gauge per network namespace, optionally with more labels (bounded ones only).</summary>
+    public Gauge NamespaceGauge(string name, string help, params string[] moreLabels) => factory.CreateGauge(name, help, ["netns", .. moreLabels]);
+
+    /// <summary>A counter family whose series are kept between scrapes by their own bounded store (the between-scrapes
+    /// counters): outside the per-scrape series budget, which is about series rebuilt from one snapshot.</summary>
+    public Counter Counter(string name, string help, string[] labelNames) => factory.CreateCounter(name, help, labelNames);
 }

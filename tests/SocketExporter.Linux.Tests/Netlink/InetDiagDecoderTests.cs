@@ -18,6 +18,7 @@ public sealed class InetDiagDecoderTests
         Assert.Equal(("127.0.0.1", (ushort)8080, "0.0.0.0", (ushort)0),
             (e.LocalAddress.Format(SocketFamily.Ipv4), e.LocalPort, e.RemoteAddress.Format(SocketFamily.Ipv4), e.RemotePort));
         Assert.Equal((3u, 5u, 0u, 616857ul), (e.ReceiveQueue, e.SendQueue, e.Uid, e.Inode));
+        Assert.Equal(0xfed7UL, e.Cookie);   // ss -e printed sk:fed7 for it
     }
 
     [Fact]

@@ -1,0 +1,119 @@
+using SocketExporter.Collectors;
+using SocketExporter.Linux.Events;
+using SocketExporter.Linux.Snapshot;
+
+namespace SocketExporter.Events;
+
+/// <summary>
+/// What the last scrape knew, reduced to what attributing a destroy event needs; immutable, replaced each scrape,
+/// so the event thread reads one without locks. Its size is bounded by that snapshot (its held connections and its
+/// listeners), never by the event rate. The rule (README, "Between scrapes"):
+/// <list type="bullet">
+/// <item>a connection the scrape saw (same 4-tuple and, where the table gave one, same cookie) gets the program that held it then;</item>
+/// <item>else an inbound one gets the program of the listener on its port in that namespace;</item>
+/// <item>else program="": an outbound connection born and gone between scrapes has no process left to name.</item>
+/// </list>
+/// Direction and port follow <see cref="ConnectionDirection"/>, as socket_connections does.
+/// </summary>
+public sealed class ConnectionAttribution
+{
+    private readonly record struct FourTuple(SocketFamily Family, InetAddress Local, ushort LocalPort, InetAddress Remote, ushort RemotePort);
+
+    private sealed class Namespace(NetNsSnapshot directionRules, ListenerPortMemory.View services)
+    {
+        public readonly NetNsSnapshot DirectionRules = directionRules;
+        public readonly ListenerPortMemory.View Services = services;
+        public readonly Dictionary<FourTuple, (ulong Cookie, string Program)> Seen = [];
+        public readonly Dictionary<ushort, string> ListenerPrograms = [];
+    }
+
+    private readonly Dictionary<ulong, Namespace> _namespaces;
+    private readonly Dictionary<ulong, string> _labels;
+
+    private ConnectionAttribution(Dictionary<ulong, Namespace> namespaces, Dictionary<ulong, string> labels)
+    {
+        _namespaces = namespaces;
+        _labels = labels;
+    }
+
+    public static ConnectionAttribution Empty { get; } = new([], []);
+
+    /// <summary>The netns label of namespace <paramref name="inode"/> as of the last scrape (the inode if it was not read).</summary>
+    public string Label(ulong inode) =>
+        _labels.TryGetValue(inode, out string? label) ? label : inode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <param name="services">Already updated with this snapshot (its views are never changed afterwards).</param>
+    public static ConnectionAttribution Build(ScrapeSnapshot snapshot, ListenerPortMemory services)
+    {
+        var namespaces = new Dictionary<ulong, Namespace>(snapshot.Namespaces.Count);
+        var labels = new Dictionary<ulong, string>(snapshot.Namespaces.Count);
+        foreach (NetNsSnapshot ns in snapshot.Namespaces)
+        {
+            labels[ns.Inode] = ns.Label;
+            // Only the namespace's port range is kept, not its socket lists (which the next scrape's read reuses).
+            var rules = new NetNsSnapshot { Inode = ns.Inode, Label = ns.Label, Sockets = [], SocketTables = [], EphemeralPorts = ns.EphemeralPorts };
+            var view = new Namespace(rules, services.For(ns));
+            foreach (SocketEntry s in ns.Sockets)
+            {
+                if (s.Protocol != SocketProtocol.Tcp)
+                    continue;
+                string program = FirstProgram(snapshot, s.Inode);
+                if (s.State == SocketState.Listen)
+                {
+                    if (program.Length > 0)
+                        view.ListenerPrograms.TryAdd(s.LocalPort, program);
+                }
+                else if (s.RemotePort != 0 && program.Length > 0)
+                    view.Seen[new FourTuple(s.Family, s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort)] = (s.Cookie, program);
+            }
+            namespaces[ns.Inode] = view;
+        }
+        return new ConnectionAttribution(namespaces, labels);
+    }
+
+    /// <summary>The label set of an event from namespace <paramref name="netns"/>; null for sockets that were never connected.</summary>
+    public ConnectionEventKey? Attribute(ulong netns, in TcpDestroyEvent ev)
+    {
+        TcpDestroyKind kind = ev.Kind;
+        if (kind == TcpDestroyKind.NotConnected)
+            return null;
+        string label = Label(netns);
+        _namespaces.TryGetValue(netns, out Namespace? ns);
+        string seenProgram = "";
+        if (ns is not null && ns.Seen.TryGetValue(new FourTuple(ev.Family, ev.LocalAddress, ev.LocalPort, ev.RemoteAddress, ev.RemotePort),
+                out var seen) && (seen.Cookie == 0 || seen.Cookie == ev.Cookie))
+            seenProgram = seen.Program;
+
+        if (kind == TcpDestroyKind.ConnectFailed)
+        {
+            // The port the client asked for: a service port by intent. 0 when a blocking connect's failure erased it.
+            string port = ev.RemotePort == 0 ? UnknownPort : Labels.Port(ev.RemotePort);
+            return new ConnectionEventKey(label, Inbound: false, port, seenProgram, Failure: true);
+        }
+
+        var entry = new SocketEntry(SocketProtocol.Tcp, ev.Family, SocketState.Established, ev.LocalAddress, ev.LocalPort,
+            ev.RemoteAddress, ev.RemotePort, 0, 0, 0, 0);
+        (bool inbound, ushort? classified) = ns is null
+            ? ConnectionDirection.Classify(UnknownNamespace, default, entry)
+            : ConnectionDirection.Classify(ns.DirectionRules, ns.Services, entry);
+        string program = seenProgram;
+        if (program.Length == 0 && inbound && ns is not null && ns.ListenerPrograms.TryGetValue(ev.LocalPort, out string? listener))
+            program = listener;
+        return new ConnectionEventKey(label, inbound, classified is ushort p ? Labels.Port(p) : ConnectionDirection.EphemeralPortLabel, program);
+    }
+
+    /// <summary>The port label of a failed blocking connect(), whose remote port the kernel zeroed before the event.</summary>
+    public const string UnknownPort = "unknown";
+
+    // A namespace no scrape has read yet: the default port range, no known services.
+    private static readonly NetNsSnapshot UnknownNamespace = new() { Inode = 0, Label = "", Sockets = [], SocketTables = [] };
+
+    private static string FirstProgram(ScrapeSnapshot snapshot, ulong inode)
+    {
+        if (inode == 0)
+            return "";
+        foreach (int process in snapshot.Owners.GetOwners(inode))
+            return Labels.Program(snapshot, process);
+        return "";
+    }
+}

@@ -1,0 +1,100 @@
+using SocketExporter.Collectors;
+using SocketExporter.Events;
+using SocketExporter.Linux.Events;
+using SocketExporter.Linux.Snapshot;
+using SocketExporter.Tests.Collectors;
+
+namespace SocketExporter.Tests.Events;
+
+public sealed class ConnectionAttributionTests
+{
+    private static readonly InetAddress Loopback = InetAddress.FromBytes([127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    private static readonly TcpFinalInfo Established = new(280, 50, 0, 10, 1, 0, Delivered: 2, 0, 0);
+    private static readonly TcpFinalInfo NeverEstablished = new(280, 0, 0, 0, 0, 0, Delivered: 0, 0, 0);
+
+    private static SocketEntry Connection(ushort local, ushort remote, ulong inode, ulong cookie) =>
+        new(SocketProtocol.Tcp, SocketFamily.Ipv4, SocketState.Established, Loopback, local, Loopback, remote, 0, 0, 0, inode, 0, cookie);
+
+    private static TcpDestroyEvent Event(ushort local, ushort remote, ulong cookie, TcpFinalInfo info) =>
+        new(SocketFamily.Ipv4, Loopback, local, Loopback, remote, cookie, info);
+
+    /// <summary>A scrape that saw a server "web" listening on 8080 with one accepted connection from a client "curl".</summary>
+    private static ulong _host;
+
+    private static ConnectionAttribution Attribution()
+    {
+        var b = new SnapshotBuilding();
+        b.Process(10, "web", null, 100, 101);
+        b.Process(20, "curl", null, 200);
+        ScrapeSnapshot snapshot = b.Build([
+            SnapshotBuilding.TcpListener("127.0.0.1", 8080, 100, 0, 128),
+            Connection(8080, 40000, 101, cookie: 7),
+            Connection(40000, 8080, 200, cookie: 8),
+        ]);
+        _host = snapshot.Namespaces[0].Inode;
+        var services = new ListenerPortMemory();
+        services.Observe(snapshot);
+        return ConnectionAttribution.Build(snapshot, services);
+    }
+
+    [Fact]
+    public void Attribute_ConnectionTheScrapeSaw_ItsHolderProgram()
+    {
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(40000, 8080, cookie: 8, Established))!.Value;
+        Assert.Equal(("host", false, "8080", "curl", false), (key.Netns, key.Inbound, key.Port, key.Program, key.Failure));
+    }
+
+    [Fact]
+    public void Attribute_SameFourTupleOtherCookie_NotTheConnectionSeen()
+    {
+        // A later connection reusing the 4-tuple: its client process is unknown.
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(40000, 8080, cookie: 99, Established))!.Value;
+        Assert.Equal((false, "8080", ""), (key.Inbound, key.Port, key.Program));
+    }
+
+    [Fact]
+    public void Attribute_InboundBornAndGoneBetweenScrapes_ListenerProgram()
+    {
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(8080, 45000, cookie: 50, Established))!.Value;
+        Assert.Equal((true, "8080", "web"), (key.Inbound, key.Port, key.Program));
+    }
+
+    [Fact]
+    public void Attribute_OutboundNobodySaw_EmptyProgramRemotePort()
+    {
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(45001, 5432, cookie: 51, Established))!.Value;
+        Assert.Equal((false, "5432", ""), (key.Inbound, key.Port, key.Program));
+    }
+
+    [Fact]
+    public void Attribute_BothPortsEphemeralAndUnknown_PortIsEphemeralNeverANumber()
+    {
+        ConnectionEventKey key = Attribution().Attribute(_host, Event(45002, 45003, cookie: 52, Established))!.Value;
+        Assert.Equal(ConnectionDirection.EphemeralPortLabel, key.Port);
+    }
+
+    [Fact]
+    public void Attribute_FailedConnects_FailureKeysWithTheRemotePortOrUnknown()
+    {
+        ConnectionAttribution a = Attribution();
+        ConnectionEventKey refused = a.Attribute(_host, Event(45004, 6379, cookie: 53, NeverEstablished))!.Value;
+        Assert.Equal((true, "6379", ""), (refused.Failure, refused.Port, refused.Program));
+        // A blocking connect()'s failure: the kernel zeroed the remote port, kept the remote address.
+        ConnectionEventKey erased = a.Attribute(_host, Event(45005, 0, cookie: 54, NeverEstablished))!.Value;
+        Assert.Equal((true, ConnectionAttribution.UnknownPort), (erased.Failure, erased.Port));
+    }
+
+    [Fact]
+    public void Attribute_ClosedListener_NotCounted()
+    {
+        var listener = new TcpDestroyEvent(SocketFamily.Ipv4, Loopback, 8080, default, 0, 60, NeverEstablished);
+        Assert.Null(Attribution().Attribute(_host, listener));
+    }
+
+    [Fact]
+    public void Attribute_NamespaceNoScrapeRead_LabelledByInodeDefaultRules()
+    {
+        ConnectionEventKey key = Attribution().Attribute(4026532000, Event(45006, 443, cookie: 61, Established))!.Value;
+        Assert.Equal(("4026532000", false, "443"), (key.Netns, key.Inbound, key.Port));
+    }
+}
