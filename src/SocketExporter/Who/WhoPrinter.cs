@@ -48,9 +48,13 @@ public static class WhoPrinter
         {
             if (text.Length > 0) text.AppendLine();
             var table = new List<string[]> { new[] { "PROTO", "CONNECTION", "PROGRAM", "USER", "NETNS", "STATES" } };
-            foreach (var g in rest.GroupBy(r => (r.Protocol, r.Netns, Local: r.Port, Remote: r.RemotePort, Holder: r.Program))
-                         .OrderBy(g => g.Key.Local).ThenBy(g => g.Key.Remote))
-                table.Add([g.Key.Protocol, $":{g.Key.Local} → :{g.Key.Remote}", Holders(g), Users(g), g.Key.Netns, States(g)]);
+            // Accepted on a port listened on here: grouped by that port; else outgoing: grouped by the remote port (the
+            // service), since the local one is ephemeral.
+            foreach (var g in rest.GroupBy(r => (r.Protocol, r.Netns,
+                             Connection: listenerPorts.Contains((r.Protocol, r.Netns, r.Port)) || target.Kind == WhoTargetKind.Port
+                                 ? $"accepted on :{r.Port}" : $"to :{r.RemotePort}", Holder: r.Program))
+                         .OrderBy(g => g.Key.Connection, StringComparer.Ordinal))
+                table.Add([g.Key.Protocol, g.Key.Connection, Holders(g), Users(g), g.Key.Netns, States(g)]);
             WriteTable(text, table);
         }
 

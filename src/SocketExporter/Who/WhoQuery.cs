@@ -168,9 +168,11 @@ public static class WhoQuery
             WhoTargetKind.Port => $" on :{target.Port}",
             _ => $" of {target.Text}",
         };
+        // As root the cure is not privilege (a sandbox, an LSM, a process in another user namespace denied it).
+        string hint = Environment.IsPrivilegedProcess ? "" : " — run as root";
         if (unheld > 0)
-            notes.Add($"{unheld} socket{(unheld == 1 ? "" : "s")}{what} belong{(unheld == 1 ? "s" : "")} to processes you cannot read — run as root");
+            notes.Add($"{unheld} socket{(unheld == 1 ? "" : "s")}{what} belong{(unheld == 1 ? "s" : "")} to processes you cannot read{hint}");
         else
-            notes.Add($"{hidden} process{(hidden == 1 ? "" : "es")} could not be read (their descriptors were denied): holders among them are not shown — run as root");
+            notes.Add($"{hidden} process{(hidden == 1 ? "" : "es")} could not be read (their descriptors were denied): holders among them are not shown{hint}");
     }
 }
