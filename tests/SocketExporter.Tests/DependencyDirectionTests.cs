@@ -6,6 +6,7 @@ namespace SocketExporter.Tests;
 /// <summary>Dependencies run one way: Web → Scraping → Collectors → the Linux library. The last step is enforced by the
 /// project references; within the executable, by this scan of the source text (a qualified name or a using of a layer
 /// above is enough to fail).</summary>
+[Trait("Category", "Unit")]
 public sealed class DependencyDirectionTests
 {
     [Theory]

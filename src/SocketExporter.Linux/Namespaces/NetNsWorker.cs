@@ -7,11 +7,11 @@ using SocketExporter.Linux.Snapshot;
 namespace SocketExporter.Linux.Namespaces;
 
 /// <summary>What entering one namespace gave: a sock_diag socket created inside it, or the errno that stopped it.</summary>
-public sealed record NetNsOpenResult(SockDiagClient? Client, int Errno, string? Error)
+public sealed record NetNsOpenResult(SockDiagClient? Client, int Errno, ReadFailure? Error)
 {
     /// <summary>The namespace's net.ipv4.ip_local_port_range, read while inside it (null: see <see cref="LocalPortsError"/>).</summary>
     public EphemeralPortRange? LocalPorts { get; init; }
-    public string? LocalPortsError { get; init; }
+    public ReadFailure? LocalPortsError { get; init; }
 }
 
 /// <summary>
@@ -61,7 +61,7 @@ public sealed class NetNsWorker : IDisposable
         if (Libc.OpenAt(null, "/proc/thread-self/ns/net\0"u8, Constants.O_RDONLY, out SafeFd home) != 0)
         {
             foreach (Job job in jobs.GetConsumingEnumerable())
-                job.Done.SetResult(job.Namespaces.Select(_ => new NetNsOpenResult(null, Constants.EIO, "cannot open /proc/thread-self/ns/net")).ToArray());
+                job.Done.SetResult(job.Namespaces.Select(_ => new NetNsOpenResult(null, Constants.EIO, new ReadFailure("cannot open /proc/thread-self/ns/net"))).ToArray());
             return;
         }
         var files = new ProcFileReader();
@@ -75,19 +75,19 @@ public sealed class NetNsWorker : IDisposable
                 {
                     if (lost)
                     {
-                        results[i] = new(null, Constants.EIO, "the namespace worker could not return to its own namespace");
+                        results[i] = new(null, Constants.EIO, new ReadFailure("the namespace worker could not return to its own namespace"));
                         continue;
                     }
                     int errno = Libc.SetNs(job.Namespaces[i], Constants.CLONE_NEWNET);
                     if (errno != 0)
                     {
-                        results[i] = new(null, errno, $"setns: {Errno.Describe(errno)}");
+                        results[i] = new(null, errno, new ReadFailure("setns", errno));
                         continue;
                     }
                     int openErrno = SockDiagClient.TryOpen(out SockDiagClient? client);
                     // Net sysctls can only be read for the namespace the reading thread is in: this is the one chance.
-                    EphemeralPortRange? ports = LocalPortRangeReader.Read(files, "/proc", out string? portsError);
-                    results[i] = new(client, openErrno, openErrno == 0 ? null : $"socket(NETLINK_SOCK_DIAG): {Errno.Describe(openErrno)}")
+                    EphemeralPortRange? ports = LocalPortRangeReader.Read(files, "/proc", out ReadFailure? portsError);
+                    results[i] = new(client, openErrno, openErrno == 0 ? null : new ReadFailure("socket(NETLINK_SOCK_DIAG)", openErrno))
                     {
                         LocalPorts = ports,
                         LocalPortsError = portsError,

@@ -4,7 +4,7 @@ using SocketExporter.Linux.Snapshot;
 namespace SocketExporter.Linux.Netlink;
 
 /// <summary>Result of one table dump. <see cref="Error"/> is null when the dump completed.</summary>
-public readonly record struct DumpResult(int Sockets, int BadMessages, string? Error)
+public readonly record struct DumpResult(int Sockets, int BadMessages, ReadFailure? Error)
 {
     public bool Succeeded => Error is null;
 }
@@ -70,18 +70,18 @@ public sealed partial class SockDiagClient : IDisposable
         int before = sink.Count;
         int errno = Libc.Send(_fd, request);
         if (errno != 0)
-            return new(0, 0, $"send: {Errno.Describe(errno)}");
+            return new(0, 0, new ReadFailure("send", errno));
 
         int bad = 0;
         while (true)
         {
             errno = Libc.Recv(_fd, _buffer, out int length);
             if (errno != 0)
-                return Fail(sink, before, bad, $"recv: {Errno.Describe(errno)}");
+                return Fail(sink, before, bad, new ReadFailure("recv", errno));
             if (length == 0)
-                return Fail(sink, before, bad, "recv: the socket closed before NLMSG_DONE");
+                return Fail(sink, before, bad, new ReadFailure("recv", Detail: "the socket closed before NLMSG_DONE"));
             if (length > _buffer.Length)
-                return Fail(sink, before, bad, $"recv: a {length}-byte reply did not fit the buffer");
+                return Fail(sink, before, bad, new ReadFailure("recv", Detail: $"a {length}-byte reply did not fit the buffer"));
 
             DumpChunkResult chunk = SockDiagDumpParser.ParseChunk<T, TDecoder>(_buffer.AsSpan(0, length), protocol, sequence, sink);
             bad += chunk.BadMessages;
@@ -90,15 +90,15 @@ public sealed partial class SockDiagClient : IDisposable
                 case DumpProgress.Done:
                     return new(sink.Count - before, bad, null);
                 case DumpProgress.KernelError:
-                    return Fail(sink, before, bad, $"{chunk.Detail}: {Errno.Describe(chunk.Errno)}");
+                    return Fail(sink, before, bad, new ReadFailure(chunk.Detail ?? "sock_diag", chunk.Errno));
                 case DumpProgress.Malformed:
-                    return Fail(sink, before, bad, chunk.Detail ?? "malformed reply");
+                    return Fail(sink, before, bad, new ReadFailure(chunk.Detail ?? "malformed reply"));
             }
         }
     }
 
     // A failed dump is never half-used: the caller falls back to /proc/net for the whole table.
-    private static DumpResult Fail<T>(List<T> sink, int before, int bad, string error)
+    private static DumpResult Fail<T>(List<T> sink, int before, int bad, ReadFailure error)
     {
         sink.RemoveRange(before, sink.Count - before);
         return new(0, bad, error);

@@ -14,18 +14,18 @@ public static class LocalPortRangeReader
     public const string RelativePath = "sys/net/ipv4/ip_local_port_range";
 
     /// <returns>The range, or null and why not.</returns>
-    public static EphemeralPortRange? Read(ProcFileReader files, string procRoot, out string? error)
+    public static EphemeralPortRange? Read(ProcFileReader files, string procRoot, out ReadFailure? error)
     {
         string path = Path.Combine(procRoot, RelativePath);
         int errno = files.TryRead(null, path, out ReadOnlySpan<byte> text);
         if (errno != 0)
         {
-            error = $"{path}: {Errno.Describe(errno)}";
+            error = new ReadFailure(path, errno);
             return null;
         }
         if (!LocalPortRangeParser.TryParse(text, out EphemeralPortRange range, out ParseError parseError))
         {
-            error = $"{path}: {parseError}";
+            error = new ReadFailure(path, Detail: parseError.ToString());
             return null;
         }
         error = null;

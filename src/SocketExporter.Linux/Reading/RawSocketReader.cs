@@ -24,9 +24,9 @@ public static class RawSocketReader
     /// <summary>Appends the namespace's raw, ping and packet sockets to <paramref name="sink"/>.</summary>
     /// <returns>Why a table could not be read or had bad lines, or null. A table that does not exist (IPv6 or
     /// AF_PACKET not built into the kernel, or a module not yet loaded) holds no socket: that is not an error.</returns>
-    public static string? Read(ProcFileReader files, string procNetDirectory, List<RawSocketEntry> sink)
+    public static ReadFailure? Read(ProcFileReader files, string procNetDirectory, List<RawSocketEntry> sink)
     {
-        var problems = new List<string>();
+        var problems = new List<ReadFailure>();
         var inet = new List<SocketEntry>();
         foreach ((string file, RawSocketKind kind, SocketFamily family) in InetTables)
         {
@@ -40,7 +40,12 @@ public static class RawSocketReader
                     PacketType: 0, InterfaceIndex: 0, s.Uid, s.Inode));
         }
         TryReadTable(files, procNetDirectory, "packet", problems, text => ProcNetPacketParser.Parse(text, sink));
-        return problems.Count == 0 ? null : string.Join("; ", problems);
+        return problems.Count switch
+        {
+            0 => null,
+            1 => problems[0],
+            _ => new ReadFailure(string.Join("; ", problems)),   // rare: several of a namespace's small tables at once
+        };
     }
 
     // IPPROTO_ICMP and IPPROTO_ICMPV6.
@@ -48,7 +53,7 @@ public static class RawSocketReader
 
     private delegate ProcNetTableResult TableParser(ReadOnlySpan<byte> text);
 
-    private static bool TryReadTable(ProcFileReader files, string directory, string file, List<string> problems, TableParser parse)
+    private static bool TryReadTable(ProcFileReader files, string directory, string file, List<ReadFailure> problems, TableParser parse)
     {
         string path = Path.Combine(directory, file);
         int errno = files.TryRead(null, path, out ReadOnlySpan<byte> text, ProcFileReader.TableLimit);   // a line per socket
@@ -56,12 +61,12 @@ public static class RawSocketReader
             return false;
         if (errno != 0)
         {
-            problems.Add($"{path}: {Errno.Describe(errno)}");
+            problems.Add(new ReadFailure(path, errno));
             return false;
         }
         ProcNetTableResult result = parse(text);
         if (result.BadLines > 0)
-            problems.Add($"{path}: {result.BadLines} malformed lines, first {result.FirstError}");
+            problems.Add(new ReadFailure(path, Detail: $"{result.BadLines} malformed lines, first {result.FirstError}"));
         return true;
     }
 }

@@ -41,7 +41,10 @@ public sealed class SnapshotBuilder : IDisposable
     /// process walk skips the remaining processes and other network namespaces not yet read are skipped, each counted
     /// in the snapshot (<see cref="ScrapeSnapshot.SkippedProcesses"/>, <see cref="ScrapeSnapshot.SkippedNamespaces"/>),
     /// so that a scrape answers within Prometheus's timeout with what could be read, and says what is missing.</param>
-    public ScrapeSnapshot Build(CancellationToken cancellation, Func<bool>? pastDeadline = null)
+    /// <remarks>The process walk runs synchronously on the calling thread (procfs answers synchronously; the coordinator
+    /// calls from a pool thread); the socket tables are read meanwhile by <see cref="NetNsSocketReader.ReadAsync"/> on the
+    /// pool and the namespace worker thread, and awaited once the walk is done.</remarks>
+    public async Task<ScrapeSnapshot> BuildAsync(CancellationToken cancellation, Func<bool>? pastDeadline = null)
     {
         var clock = Stopwatch.StartNew();
         int skipped = 0;
@@ -49,27 +52,27 @@ public sealed class SnapshotBuilder : IDisposable
         owners.Clear();
         var processes = new List<ProcessEntry>(_lastProcessCount + 16);
         var fds = new FdWalkSink(owners, _options.ClassifyPathDescriptors, countFilesystems: _options.WatchPaths.Count > 0);
-        (List<WatchedPath> watches, List<string> watchErrors) = ResolveWatches();
+        (List<WatchedPath> watches, List<ReadFailure> watchErrors) = ResolveWatches();
         var pathHolds = new List<PathHold>();
         int unreadable = 0, failed = 0;
-        string? processError = null;
+        ReadFailure? processError = null;
         var pids = new List<int>(_lastProcessCount + 16);
         int descriptorOnlyNamespaces = 0;
 
         int errno = Libc.OpenAt(null, _procRootZ, Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd procRoot);
         if (errno != 0)
-            processError = $"{_options.ProcfsPath}: {Errno.Describe(errno)}";
+            processError = new ReadFailure(_options.ProcfsPath, errno);
         else if ((errno = _pidLister.List(procRoot, pids)) != 0)
-            processError = $"{_options.ProcfsPath}: listing pids: {Errno.Describe(errno)}";
+            processError = new ReadFailure($"{_options.ProcfsPath}: listing pids", errno);
         ProcRootStatus? procRootStatus = null;
         if (processError is null)
         {
             // Every scrape: a mount can be replaced under a running exporter. No process directory at all is an
             // error, not a host without processes; a copy (not procfs, but with pid directories) is read and reported.
             if ((errno = Libc.FStatFsType(procRoot, out long fsType)) != 0)
-                processError = $"{_options.ProcfsPath}: statfs: {Errno.Describe(errno)}";
+                processError = new ReadFailure($"{_options.ProcfsPath}: statfs", errno);
             else if ((procRootStatus = ProcRootStatus.Judge(fsType, pids.Count)).Value.Kind == ProcRootKind.NoProcesses)
-                processError = procRootStatus.Value.Problem(_options.ProcfsPath);
+                processError = new ReadFailure(procRootStatus.Value.Problem(_options.ProcfsPath)!);
         }
 
         double socketSeconds = 0;
@@ -78,19 +81,19 @@ public sealed class SnapshotBuilder : IDisposable
         using (procRoot)
         {
             // Namespaces first (one readlink per pid), then the socket dumps — mostly kernel time walking the socket
-            // hash tables — run on a second thread while this one walks /proc; the two join on the socket inode.
+            // hash tables — run on the pool while this thread walks /proc; the two join on the socket inode.
             NetNsDiscovery.Result discovery = _discovery.Discover(procRoot, processError is null ? pids : [], _options.AllNamespaces);
             threadOnlyNamespaces = discovery.ThreadOnly;
-            socketRead = Task.Factory.StartNew(() =>
+            socketRead = Task.Run(async () =>
             {
                 var socketClock = Stopwatch.StartNew();
                 IReadOnlyList<NetNsTarget> targets = _options.NamespaceFilter is { } keep
                     ? discovery.Targets.Where(t => keep(t.Label)).ToList()
                     : discovery.Targets;
-                List<NetNsSnapshot> result = _namespaceSockets.Read(targets, pastDeadline);
+                List<NetNsSnapshot> result = await _namespaceSockets.ReadAsync(targets, pastDeadline).ConfigureAwait(false);
                 socketSeconds = socketClock.Elapsed.TotalSeconds;
                 return result;
-            }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+            }, CancellationToken.None);
 
             try
             {
@@ -125,15 +128,15 @@ public sealed class SnapshotBuilder : IDisposable
             }
             finally
             {
-                // The socket thread fills this builder's reused buffers: however the walk ended (cancelled, or a bug
-                // thrown), it must finish before anyone builds again.
-                ((IAsyncResult)socketRead).AsyncWaitHandle.WaitOne();
+                // The socket read fills this builder's reused buffers: however the walk ended (cancelled, or a bug
+                // thrown), it must finish before anyone builds again. Its own failure, if any, is thrown below.
+                await ((Task)socketRead).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
         // Processes the walk did not reach keep their identities for the next scrape; the others that were not seen are gone.
         _identities.Rotate(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pids)[(pids.Count - skipped)..]);
         double processSeconds = clock.Elapsed.TotalSeconds;
-        List<NetNsSnapshot> namespaces = socketRead.GetAwaiter().GetResult();
+        List<NetNsSnapshot> namespaces = await socketRead.ConfigureAwait(false);
         _lastProcessCount = processes.Count;
 
         return new ScrapeSnapshot
@@ -161,17 +164,17 @@ public sealed class SnapshotBuilder : IDisposable
     }
 
     /// <summary>The filesystem of each watched path, re-resolved every scrape (a mount can come and go).</summary>
-    private (List<WatchedPath>, List<string>) ResolveWatches()
+    private (List<WatchedPath>, List<ReadFailure>) ResolveWatches()
     {
         var watches = new List<WatchedPath>(_options.WatchPaths.Count);
-        var errors = new List<string>();
+        var errors = new List<ReadFailure>();
         foreach (string watch in _options.WatchPaths)
         {
             int errno = Libc.StatxFollow(PathBytes.ToNulTerminated(watch), out StatxBuffer stx);
             if (errno == 0)
                 watches.Add(new WatchedPath(watch, new FilesystemId(stx.DevMajor, stx.DevMinor)));
             else
-                errors.Add(watch);
+                errors.Add(new ReadFailure(watch, errno));
         }
         return (watches, errors);
     }

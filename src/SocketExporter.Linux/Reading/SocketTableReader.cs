@@ -23,19 +23,22 @@ public sealed class SocketTableReader
 
     private readonly ProcFileReader _files = new();
 
+    /// <summary>A namespace that no process is in (a name under /run/netns alone) has no /proc/PID/net to read.</summary>
+    public static readonly ReadFailure NoProcess = new("no process in this namespace to read /proc/[pid]/net from");
+
     /// <param name="client">A sock_diag socket of the namespace, or null when none could be had.</param>
     /// <param name="clientError">Why there is no client (reported with the fallback).</param>
     /// <param name="procNetDirectory">The namespace's /proc/[pid]/net, or null when no process is known in it.</param>
     /// <param name="inetFromProcNet">Read TCP/UDP from /proc/net even with a client, taking only the listeners'
     /// backlogs from a LISTEN-only dump: in a nearly empty namespace a full dump costs a walk of the host-wide
     /// socket hash tables, while the LISTEN-only dump and the text files are cheap.</param>
-    public List<SocketTableStatus> Read(SockDiagClient? client, string? clientError, string? procNetDirectory,
+    public List<SocketTableStatus> Read(SockDiagClient? client, ReadFailure? clientError, string? procNetDirectory,
         List<SocketEntry> sink, List<UnixSocketEntry> unixSink, bool inetFromProcNet = false)
     {
         var statuses = new List<SocketTableStatus>(Tables.Length + 1);
         foreach ((SocketProtocol protocol, SocketFamily family, string file) in Tables)
         {
-            string? netlinkError = clientError;
+            ReadFailure? netlinkError = clientError;
             int bad = 0;
             if (inetFromProcNet && client is not null && procNetDirectory is not null)
             {
@@ -63,7 +66,7 @@ public sealed class SocketTableReader
                 (text, s) => ProcNetTable.Parse(text, protocol, family, s), sink));
         }
 
-        string? unixError = clientError;
+        ReadFailure? unixError = clientError;
         int unixBad = 0;
         if (client is not null)
         {
@@ -104,14 +107,14 @@ public sealed class SocketTableReader
     private delegate ProcNetTableResult TableParser<T>(ReadOnlySpan<byte> text, List<T> sink);
 
     private SocketTableStatus ReadProcNet<T>(SocketProtocol protocol, SocketFamily family, string? directory, string file,
-        string? netlinkError, int netlinkBad, TableParser<T> parse, List<T> sink)
+        ReadFailure? netlinkError, int netlinkBad, TableParser<T> parse, List<T> sink)
     {
         if (directory is null)
-            return new(protocol, family, SocketSource.None, 0, netlinkBad, netlinkError, "no process in this namespace to read /proc/[pid]/net from");
+            return new(protocol, family, SocketSource.None, 0, netlinkBad, netlinkError, NoProcess);
         string path = Path.Combine(directory, file);
         int errno = _files.TryRead(null, path, out ReadOnlySpan<byte> text, ProcFileReader.TableLimit);
         if (errno != 0)
-            return new(protocol, family, SocketSource.None, 0, netlinkBad, netlinkError, $"{path}: {Errno.Describe(errno)}");
+            return new(protocol, family, SocketSource.None, 0, netlinkBad, netlinkError, new ReadFailure(path, errno));
         ProcNetTableResult result = parse(text, sink);
         return new(protocol, family, SocketSource.ProcNet, result.Sockets, netlinkBad + result.BadLines, netlinkError, null);
     }

@@ -26,7 +26,7 @@ public sealed class NetNsSnapshot
     public bool IsHost { get; init; }
     public NetNsMethod Method { get; init; }
     /// <summary>Why sock_diag did not serve this namespace, when it did not.</summary>
-    public string? MethodError { get; init; }
+    public ReadFailure? MethodError { get; init; }
 
     /// <summary>sock_diag was not used because the configuration says so (--socket.source or --netns.method=procfs).</summary>
     public bool SockDiagDisabled { get; init; }
@@ -38,7 +38,7 @@ public sealed class NetNsSnapshot
     public ListenDropCounters? ListenDrops { get; init; }
 
     /// <summary>Why <see cref="ListenDrops"/> is null, when it is.</summary>
-    public string? ListenDropsError { get; init; }
+    public ReadFailure? ListenDropsError { get; init; }
 
     /// <summary>The namespace's net.ipv4.ip_local_port_range; <see cref="EphemeralPortRange.NewNamespaceDefault"/> when it
     /// could not be read (see <see cref="EphemeralPortsError"/>).</summary>
@@ -47,7 +47,7 @@ public sealed class NetNsSnapshot
     /// <summary>Why <see cref="EphemeralPorts"/> could not be read although the namespace was entered (or, for the
     /// exporter's own, its /proc/sys). Null when it was read, and when the namespace was not entered: a foreign
     /// namespace's sysctl can only be read after setns() into it, and <see cref="MethodError"/> says why that did not happen.</summary>
-    public string? EphemeralPortsError { get; init; }
+    public ReadFailure? EphemeralPortsError { get; init; }
 
     /// <summary>Not read: the scrape deadline had passed when its turn came (see Reading.SnapshotBuilder.Build).</summary>
     public bool SkippedAtDeadline => Method == NetNsMethod.Skipped;
@@ -59,7 +59,7 @@ public sealed class NetNsSnapshot
     public IReadOnlyList<RawSocketEntry> RawSockets { get; init; } = [];
 
     /// <summary>Why <see cref="RawSockets"/> is incomplete or empty for want of reading, when it is.</summary>
-    public string? RawSocketsError { get; init; }
+    public ReadFailure? RawSocketsError { get; init; }
 
     /// <summary>Names of the interfaces this namespace's sockets are bound to, by ifindex (read in the namespace).</summary>
     public IReadOnlyDictionary<uint, string> InterfaceNames { get; init; } = new Dictionary<uint, string>();

@@ -27,13 +27,13 @@ public sealed class ScrapeSnapshot
     /// <summary>Host paths of device nodes by device number (only the devices that are held).</summary>
     public IReadOnlyDictionary<DeviceNumber, string> DeviceNames { get; init; } = new Dictionary<DeviceNumber, string>();
 
-    /// <summary>Watched paths that resolved this scrape, and those that did not (missing or unreadable).</summary>
+    /// <summary>Watched paths that resolved this scrape, and those that did not (missing or unreadable: What is the path).</summary>
     public IReadOnlyList<WatchedPath> Watches { get; init; } = [];
-    public IReadOnlyList<string> WatchErrors { get; init; } = [];
+    public IReadOnlyList<ReadFailure> WatchErrors { get; init; } = [];
     public IReadOnlyList<PathHold> PathHolds { get; init; } = [];
 
     /// <summary>Why no process could be read at all (the proc root is missing or unreadable); null when it was read.</summary>
-    public string? ProcessError { get; init; }
+    public ReadFailure? ProcessError { get; init; }
 
     /// <summary>Network namespaces no process is in, found through one of a process's threads (and read through it).</summary>
     public int ThreadOnlyNamespaces { get; init; }

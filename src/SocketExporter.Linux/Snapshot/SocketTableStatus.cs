@@ -12,7 +12,7 @@ public enum SocketSource
 
 /// <summary>How one socket table (protocol × family) was read this scrape.</summary>
 public sealed record SocketTableStatus(SocketProtocol Protocol, SocketFamily Family, SocketSource Source, int Sockets,
-    int BadRecords, string? NetlinkError, string? Error)
+    int BadRecords, ReadFailure? NetlinkError, ReadFailure? Error)
 {
     /// <summary>Whether listeners carry their backlog: sock_diag gives it, /proc/net does not (unless a LISTEN-only
     /// sock_diag dump filled it in).</summary>

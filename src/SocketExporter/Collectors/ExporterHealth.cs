@@ -118,7 +118,7 @@ public static class ExporterHealth
         Gauge watch = metrics.CreateGauge("socket_exporter_watch_path_resolved",
             "1 when a --watch.path could be resolved to its filesystem this scrape, 0 when it is missing or unreadable.", ["path"]);
         foreach (WatchedPath w in snapshot.Watches) watch.WithLabels(w.Path).Set(1);
-        foreach (string path in snapshot.WatchErrors) watch.WithLabels(path).Set(0);
+        foreach (ReadFailure failed in snapshot.WatchErrors) watch.WithLabels(failed.What).Set(0);
 
         Gauge phase = metrics.CreateGauge("socket_exporter_read_duration_seconds",
             "Time spent reading the kernel in this scrape: sockets (sock_diag or /proc/net) and processes (one pass over /proc/[pid]).",

@@ -72,19 +72,21 @@ public sealed class ReadProblemLog(ILogger logger)
 
     private static string NamespaceKey(string label) => $"netns {label}";
 
+    private static readonly ReadFailure NoSource = new("no source could be read");
+
     /// <summary>What could not be read ("processes", "netns LABEL", sock_diag in other namespaces), with the reasons:
     /// one entry per namespace, so a namespace whose five tables fail for one reason gives one line.</summary>
     public static Dictionary<string, string> Problems(ScrapeSnapshot snapshot)
     {
         var problems = new Dictionary<string, string>(StringComparer.Ordinal);
         if (snapshot.ProcessError is not null)
-            problems["processes"] = snapshot.ProcessError;
+            problems["processes"] = snapshot.ProcessError.ToString();
         else if (snapshot.ProcRoot?.Problem("the proc root") is { } procRoot)
             problems["processes"] = procRoot;   // a copy that is read anyway: said once, not an error
         if (DescriptorProblem(snapshot.UnreadableDescriptors) is { } descriptors)
             problems["descriptor links"] = descriptors;
         var reasons = new List<string>();
-        var tablesByReason = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var tablesByReason = new Dictionary<ReadFailure, List<string>>();
         // setns refused for want of CAP_SYS_ADMIN (the DaemonSet's default) is one reason for all namespaces: one entry,
         // not one per pod that starts. Other reasons (a pid gone between discovery and open) belong to their namespace.
         bool setnsDenied = false;
@@ -98,22 +100,22 @@ public sealed class ReadProblemLog(ILogger logger)
             if (ns.SetnsDenied)
                 setnsDenied = true;
             else if (ns.MethodError is not null && !ns.SockDiagDisabled)
-                reasons.Add(ns.MethodError);
+                reasons.Add(ns.MethodError.ToString());
             foreach (SocketTableStatus t in ns.SocketTables)
             {
-                string? reason = t.Source switch
+                ReadFailure? reason = t.Source switch
                 {
-                    SocketSource.None => t.Error ?? t.NetlinkError ?? "no source could be read",
+                    SocketSource.None => t.Error ?? t.NetlinkError ?? NoSource,
                     SocketSource.ProcNet => t.NetlinkError,   // a fallback only when sock_diag was tried and failed
                     _ => null,
                 };
-                if (reason is null || reason == ns.MethodError)   // the namespace's own reason, said once
+                if (reason is null || reason == ns.MethodError)   // the namespace's own reason (equal values), said once
                     continue;
                 string table = $"{Labels.Protocol(t.Protocol)}/{Labels.Family(t.Family)}";
                 if (tablesByReason.TryGetValue(reason, out List<string>? tables)) tables.Add(table);
                 else tablesByReason[reason] = [table];
             }
-            foreach ((string reason, List<string> tables) in tablesByReason)
+            foreach ((ReadFailure reason, List<string> tables) in tablesByReason)
                 reasons.Add($"{string.Join(", ", tables)}: {reason}");
             if (ns.ListenDropsError is not null && ns.Method != NetNsMethod.None)
                 reasons.Add("netstat counters: " + ns.ListenDropsError);

@@ -76,6 +76,12 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     // long left to read: a quarter more than the last whole read.
     private long MinimumLead() => Interlocked.Read(ref _lastWholeReadTicks) * 5 / 4;
 
+    // A request that finds no collection to join (the one in flight is exporting, past its deadline, too close to it, or
+    // serving MaximumSelections) waits here for the running one, whatever its collect[] selection: every collection
+    // reads what every enabled collector needs, so a selection changes only which collectors run over the snapshot, not
+    // what the build costs. The build is the shared expensive part — a walk of every /proc/PID/fd and the socket dumps,
+    // into buffers the running collection's snapshot still uses — and two at once would each take about twice as long
+    // on the same cores. The wait is bounded by the running collection's reading deadline plus its exports.
     private async Task RunAsync(PendingCollection collection)
     {
         bool queued = !_building.Wait(0);
@@ -83,8 +89,9 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
             await _building.WaitAsync().ConfigureAwait(false);
         try
         {
-            // Off the caller's stack: the first request must not run a whole collection inside CollectAsync.
-            await Task.Run(() => Collect(collection, queued)).ConfigureAwait(false);
+            // Off the caller's stack: the first request must not run a whole collection inside CollectAsync. The build's
+            // process walk then holds this pool thread; everything else it waits for is awaited.
+            await Task.Run(() => CollectOnceAsync(collection, queued)).ConfigureAwait(false);
         }
         finally
         {
@@ -93,7 +100,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
     }
 
     /// <param name="queued">Whether it waited for the collection before it.</param>
-    private void Collect(PendingCollection collection, bool queued)
+    private async Task CollectOnceAsync(PendingCollection collection, bool queued)
     {
         using var hardStop = new CancellationTokenSource(MaximumCollectionTime);
         ScrapeSnapshot? snapshot = null;
@@ -110,7 +117,7 @@ public sealed class ScrapeCoordinator(SnapshotBuilder builder, CollectorRunner r
             try
             {
                 long started = Stopwatch.GetTimestamp();
-                snapshot = builder.Build(hardStop.Token, () => collection.Deadline.Passed);
+                snapshot = await builder.BuildAsync(hardStop.Token, () => collection.Deadline.Passed).ConfigureAwait(false);
                 if (snapshot.SkippedProcesses == 0 && snapshot.SkippedNamespaces == 0)
                     Interlocked.Exchange(ref _lastWholeReadTicks, Stopwatch.GetTimestamp() - started);
                 _problems.Observe(snapshot);

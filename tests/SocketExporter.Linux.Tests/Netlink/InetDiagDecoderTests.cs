@@ -4,6 +4,7 @@ using SocketExporter.Linux.Tests.Infrastructure;
 
 namespace SocketExporter.Linux.Tests.Netlink;
 
+[Trait("Category", "Unit")]
 public sealed class InetDiagDecoderTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using static SocketExporter.Linux.Tests.Infrastructure.NetlinkBytes;
 
 namespace SocketExporter.Linux.Tests.Netlink;
 
+[Trait("Category", "Unit")]
 public sealed class NetlinkMessageReaderTests
 {
     [Fact]

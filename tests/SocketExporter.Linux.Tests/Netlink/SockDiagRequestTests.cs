@@ -5,6 +5,7 @@ using SocketExporter.Linux.Tests.Infrastructure;
 
 namespace SocketExporter.Linux.Tests.Netlink;
 
+[Trait("Category", "Unit")]
 public sealed class SockDiagRequestTests
 {
     [Fact]

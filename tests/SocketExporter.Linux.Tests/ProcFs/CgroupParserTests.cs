@@ -3,6 +3,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class CgroupParserTests
 {
     private const string Id = "4f3c1b2a9d8e7f6051423324151607f8e9dacbbcaddeeff00112233445566778";

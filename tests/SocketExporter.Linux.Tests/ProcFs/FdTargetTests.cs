@@ -5,6 +5,7 @@ using SocketExporter.Linux.Tests.Infrastructure;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class FdTargetTests
 {
     // Fixtures/README.md, proc/4242/fd: fd -> (kind, socket inode, needs statx).

@@ -12,7 +12,7 @@ public sealed class FdWalkerTests
     // Beyond PID_MAX_LIMIT (2^22, include/linux/threads.h): no process can ever have this pid.
     private const int ImpossiblePid = (1 << 22) + 1;
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Walk_FixturePid4242_CountsKindsAndRecordsSocketInodes()
     {
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));
@@ -33,7 +33,7 @@ public sealed class FdWalkerTests
         Assert.Empty(devices);   // nothing was statx'ed
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Walk_FixtureTree_SharedSocketHasBothHolders()
     {
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));
@@ -56,7 +56,7 @@ public sealed class FdWalkerTests
         Assert.Equal((6, 3, 2, 1), (counts1.Total, counts1[FdKind.File], counts1[FdKind.Socket], counts1[FdKind.AnonInode]));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Walk_FixturePidWithoutFdDirectory_IsVanishedWithNothingCounted()
     {
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));

@@ -5,6 +5,7 @@ using SocketExporter.Linux.Tests.Infrastructure;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class LocalPortRangeParserTests
 {
     [Fact]
@@ -42,7 +43,7 @@ public sealed class LocalPortRangeParserTests
     public void Read_ThisNamespace_MatchesTheSysctl()
     {
         string[] expected = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
-        EphemeralPortRange? range = LocalPortRangeReader.Read(new ProcFileReader(), "/proc", out string? error);
+        EphemeralPortRange? range = LocalPortRangeReader.Read(new ProcFileReader(), "/proc", out ReadFailure? error);
         Assert.Null(error);
         Assert.Equal(new EphemeralPortRange(ushort.Parse(expected[0]), ushort.Parse(expected[1])), range);
     }
@@ -50,7 +51,8 @@ public sealed class LocalPortRangeParserTests
     [Fact]
     public void Read_MissingFile_SaysWhich()
     {
-        Assert.Null(LocalPortRangeReader.Read(new ProcFileReader(), "/nonexistent-proc", out string? error));
-        Assert.StartsWith("/nonexistent-proc/sys/net/ipv4/ip_local_port_range: ENOENT", error);
+        Assert.Null(LocalPortRangeReader.Read(new ProcFileReader(), "/nonexistent-proc", out ReadFailure? error));
+        Assert.Equal(new ReadFailure("/nonexistent-proc/sys/net/ipv4/ip_local_port_range", SocketExporter.Linux.Interop.Constants.ENOENT), error);
+        Assert.StartsWith("/nonexistent-proc/sys/net/ipv4/ip_local_port_range: ENOENT", error!.ToString());
     }
 }

@@ -3,6 +3,7 @@ using SocketExporter.Linux.ProcFs;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class PasswdParserTests
 {
     [Fact]

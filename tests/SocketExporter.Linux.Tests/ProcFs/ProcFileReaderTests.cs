@@ -44,7 +44,7 @@ public sealed class ProcFileReaderTests : IDisposable
         Assert.Equal((Errno.NotRegularFile, 0), ReadWithin(fifo));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void TryRead_SymlinkToDevZero_IsNotRegularFile()
     {
         string link = Path.Combine(_dir, "stat");
@@ -52,7 +52,7 @@ public sealed class ProcFileReaderTests : IDisposable
         Assert.Equal((Errno.NotRegularFile, 0), ReadWithin(link));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void TryRead_RegularFilePastCap_IsEfbig_AtCapIsRead()
     {
         string file = Path.Combine(_dir, "maps");
@@ -61,7 +61,7 @@ public sealed class ProcFileReaderTests : IDisposable
         Assert.Equal((0, 4097), ReadWithin(file, maxBytes: 4097));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void TryRead_RealProcfsFileOfSizeZero_IsReadWhole_AndCapHoldsWhenSizeReadsZero()
     {
         // /proc/self/maps says size 0 but has content: the cap must apply to what is read, not to the size.

@@ -4,6 +4,7 @@ using SocketExporter.Linux.Tests.Infrastructure;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class ProcLimitsParserTests
 {
     private const string Header = "Limit                     Soft Limit           Hard Limit           Units     \n" +

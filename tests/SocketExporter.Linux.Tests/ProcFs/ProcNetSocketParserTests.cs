@@ -4,6 +4,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class ProcNetSocketParserTests
 {
     private const string Tail = " 00:00000000 00000000  1000        0 616857 1 0000000000000000 100 0 0 10 0";

@@ -5,6 +5,7 @@ using SocketExporter.Linux.Tests.Infrastructure;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class ProcNetTableTests
 {
     // /proc/net/* were copied at the same moment as these captures, in the same namespace: same sockets.

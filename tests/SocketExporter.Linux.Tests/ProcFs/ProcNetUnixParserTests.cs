@@ -4,6 +4,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class ProcNetUnixParserTests
 {
     [Fact]

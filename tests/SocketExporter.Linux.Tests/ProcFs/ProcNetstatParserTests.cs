@@ -5,6 +5,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class ProcNetstatParserTests
 {
     [Fact]

@@ -9,7 +9,7 @@ public sealed class ProcRootTests
 {
     private const long ProcSuperMagic = 0x9fa0, Tmpfs = 0x01021994, Ext4 = 0xef53;
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [InlineData(ProcSuperMagic, 120, ProcRootKind.Proc)]
     [InlineData(Ext4, 3, ProcRootKind.Copy)]             // a captured tree, the test fixtures
     [InlineData(Tmpfs, 0, ProcRootKind.NoProcesses)]     // /dev
@@ -22,7 +22,7 @@ public sealed class ProcRootTests
         Assert.Equal(kind == ProcRootKind.Proc, status.Problem("/x") is null);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Problem_NotProcfsWithoutProcesses_NamesPathAndType()
     {
         string? problem = ProcRootStatus.Judge(Tmpfs, 0).Problem("/dev");
@@ -50,15 +50,15 @@ public sealed class ProcRootTests
     [Theory, Trait("Category", "Integration")]
     [InlineData("empty")]
     [InlineData("/dev")]
-    public void Build_RootWithoutProcesses_IsAProcessErrorNotAnEmptyHost(string root)
+    public async Task Build_RootWithoutProcesses_IsAProcessErrorNotAnEmptyHost(string root)
     {
         string path = root == "empty" ? Directory.CreateTempSubdirectory("socket-exporter-emptyproc-").FullName : root;
         try
         {
-            ScrapeSnapshot snapshot = new SnapshotBuilder(new SnapshotOptions { ProcfsPath = path }).Build(CancellationToken.None);
+            ScrapeSnapshot snapshot = await new SnapshotBuilder(new SnapshotOptions { ProcfsPath = path }).BuildAsync(CancellationToken.None);
 
             Assert.NotNull(snapshot.ProcessError);
-            Assert.Contains("not a proc filesystem", snapshot.ProcessError);
+            Assert.Contains("not a proc filesystem", snapshot.ProcessError.ToString());
             Assert.Equal(ProcRootKind.NoProcesses, snapshot.ProcRoot?.Kind);
         }
         finally
@@ -68,14 +68,13 @@ public sealed class ProcRootTests
     }
 
     [Fact, Trait("Category", "Integration")]
-    public void Build_RealProcAndFixtureCopy_AreProcAndCopy()
+    public async Task Build_RealProcAndFixtureCopy_AreProcAndCopy()
     {
-        ScrapeSnapshot real = new SnapshotBuilder(new SnapshotOptions()).Build(CancellationToken.None);
-        ScrapeSnapshot copy = new SnapshotBuilder(new SnapshotOptions { ProcfsPath = Fixture.Path("proc"), ProcNetOnly = true, ClassifyPathDescriptors = false })
-            .Build(CancellationToken.None);
+        ScrapeSnapshot real = await new SnapshotBuilder(new SnapshotOptions()).BuildAsync(CancellationToken.None);
+        ScrapeSnapshot copy = await new SnapshotBuilder(new SnapshotOptions { ProcfsPath = Fixture.Path("proc"), ProcNetOnly = true, ClassifyPathDescriptors = false }).BuildAsync(CancellationToken.None);
 
-        Assert.Equal((ProcRootKind.Proc, (string?)null), (real.ProcRoot?.Kind, real.ProcessError));
-        Assert.Equal((ProcRootKind.Copy, (string?)null), (copy.ProcRoot?.Kind, copy.ProcessError));
+        Assert.Equal((ProcRootKind.Proc, (ReadFailure?)null), (real.ProcRoot?.Kind, real.ProcessError));
+        Assert.Equal((ProcRootKind.Copy, (ReadFailure?)null), (copy.ProcRoot?.Kind, copy.ProcessError));
         Assert.True(real.ProcRoot?.ProcessCount > 1);
     }
 }

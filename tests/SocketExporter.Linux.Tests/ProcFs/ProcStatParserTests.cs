@@ -4,6 +4,7 @@ using SocketExporter.Linux.Tests.Infrastructure;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class ProcStatParserTests
 {
     // Fields 5..21 of proc_pid_stat(5), all numeric, between ppid (4) and starttime (22).

@@ -4,6 +4,7 @@ using SocketExporter.Linux.Tests.Infrastructure;
 
 namespace SocketExporter.Linux.Tests.ProcFs;
 
+[Trait("Category", "Unit")]
 public sealed class ProcStatusParserTests
 {
     [Theory]

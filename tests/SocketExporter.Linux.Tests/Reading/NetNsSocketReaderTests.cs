@@ -10,6 +10,7 @@ namespace SocketExporter.Linux.Tests.Reading;
 /// namespace. If the pid no longer names that namespace after the read (the process exited and the number was
 /// reused), nothing of the read is kept.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class NetNsSocketReaderTests : IDisposable
 {
     private readonly string _proc = Directory.CreateTempSubdirectory("socket-exporter-netns-").FullName;
@@ -35,31 +36,31 @@ public sealed class NetNsSocketReaderTests : IDisposable
         _namespaceInode = stx.Ino;
     }
 
-    private NetNsSnapshot ReadForeign(ulong inode)
+    private async Task<NetNsSnapshot> ReadForeign(ulong inode)
     {
         using var reader = new NetNsSocketReader(_proc, procNetOnly: true, useSetns: false);
-        return Assert.Single(reader.Read([new NetNsTarget(inode, 4242, null)]));
+        return Assert.Single(await reader.ReadAsync([new NetNsTarget(inode, 4242, null)]));
     }
 
     [Fact]
-    public void Read_PidStillInTheNamespace_KeepsItsSockets()
+    public async Task Read_PidStillInTheNamespace_KeepsItsSockets()
     {
-        NetNsSnapshot ns = ReadForeign(_namespaceInode);
+        NetNsSnapshot ns = await ReadForeign(_namespaceInode);
         Assert.Equal(NetNsMethod.ProcFs, ns.Method);
         SocketEntry listener = Assert.Single(ns.Sockets);
         Assert.Equal((8080, 616857UL), (listener.LocalPort, listener.Inode));
     }
 
     [Fact]
-    public void Read_PidNowInAnotherNamespace_DropsTheReadAndSaysWhy()
+    public async Task Read_PidNowInAnotherNamespace_DropsTheReadAndSaysWhy()
     {
-        NetNsSnapshot ns = ReadForeign(_namespaceInode + 1);   // discovery saw the pid in another namespace
+        NetNsSnapshot ns = await ReadForeign(_namespaceInode + 1);   // discovery saw the pid in another namespace
         Assert.Empty(ns.Sockets);
         Assert.Equal(NetNsMethod.None, ns.Method);
         Assert.All(ns.SocketTables.Where(t => t.Protocol != SocketProtocol.Unix), t =>
         {
             Assert.Equal(SocketSource.None, t.Source);
-            Assert.Contains("left namespace", t.Error);
+            Assert.Contains("left namespace", t.Error?.ToString());
         });
     }
 

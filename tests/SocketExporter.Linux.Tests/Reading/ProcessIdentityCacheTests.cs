@@ -4,6 +4,7 @@ using SocketExporter.Linux.Reading;
 
 namespace SocketExporter.Linux.Tests.Reading;
 
+[Trait("Category", "Unit")]
 public sealed class ProcessIdentityCacheTests
 {
     private static ProcStat Stat(int pid, ulong start = 100, string comm = "nginx") => new(pid, comm, 'S', 1, start);

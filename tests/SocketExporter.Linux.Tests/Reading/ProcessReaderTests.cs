@@ -42,7 +42,7 @@ public sealed class ProcessReaderTests : IDisposable
     [Fact]
     public void Read_MissingPid_IsGoneWithoutEntry()
     {
-        (ProcessReadStatus status, ProcessEntry? entry, _) = Read(Fixture.Path("proc"), 4244, index: 0);
+        (ProcessReadStatus status, ProcessEntry? entry, _) = Read(Fixture.Path("proc"), 4299, index: 0);   // no such directory in the fixture tree
 
         Assert.Equal((ProcessReadStatus.Gone, null), (status, entry));
     }

@@ -2,6 +2,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Linux.Tests.Snapshot;
 
+[Trait("Category", "Unit")]
 public sealed class SocketOwnerIndexTests
 {
     [Fact]

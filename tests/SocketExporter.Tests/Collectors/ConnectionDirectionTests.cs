@@ -4,6 +4,7 @@ using SocketExporter.Linux.Snapshot;
 namespace SocketExporter.Tests.Collectors;
 
 /// <summary>The direction rule and the listener memory on hand-built snapshots (README, "From netstat to metrics").</summary>
+[Trait("Category", "Unit")]
 public sealed class ConnectionDirectionTests
 {
     private static readonly EphemeralPortRange Range = new(40000, 49999);
@@ -20,7 +21,7 @@ public sealed class ConnectionDirectionTests
         SocketTables = [new SocketTableStatus(SocketProtocol.Tcp, SocketFamily.Ipv4, SocketSource.Netlink, sockets.Length, 0, null, null)],
     };
 
-    private static ScrapeSnapshot Snapshot(NetNsSnapshot ns) => new SnapshotBuilding().Build([ns]);
+    private static ScrapeSnapshot Snapshot(NetNsSnapshot ns) => new SnapshotBuilding().FromNamespaces(ns);
 
     private static (bool, ushort?) Classify(ListenerPortMemory memory, NetNsSnapshot ns, SocketEntry s)
     {

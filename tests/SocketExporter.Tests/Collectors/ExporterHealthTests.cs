@@ -4,6 +4,7 @@ using SocketExporter.Tests.Infrastructure;
 
 namespace SocketExporter.Tests.Collectors;
 
+[Trait("Category", "Unit")]
 public sealed class ExporterHealthTests
 {
     [Fact]
@@ -11,15 +12,14 @@ public sealed class ExporterHealthTests
     {
         var b = new SnapshotBuilding();
         b.Process(10, "server", null, 5001);   // holds one of the host's listeners, nothing in namespace 7
-        ScrapeSnapshot snapshot = b.Build([
-            SnapshotBuilding.Namespace(1, "host", [
-                SnapshotBuilding.TcpListener("127.0.0.1", 80, 5001, queued: 0, backlog: 5),
-                SnapshotBuilding.TcpListener("127.0.0.1", 81, 5002, queued: 0, backlog: 5)]),
-            SnapshotBuilding.Namespace(7, "7", [
-                SnapshotBuilding.TcpListener("10.0.0.1", 80, 7001, queued: 0, backlog: 5),
-                SnapshotBuilding.TcpListener("10.0.0.1", 81, 7002, queued: 0, backlog: 5)],
-                unix: [new UnixSocketEntry(UnixSocketType.Stream, SocketState.Listen, 7003, "/run/seven.sock", 0, 0, 4, true)]),
-        ]);
+        b.Host.Add(
+            SnapshotBuilding.TcpListener("127.0.0.1", 80, 5001, queued: 0, backlog: 5),
+            SnapshotBuilding.TcpListener("127.0.0.1", 81, 5002, queued: 0, backlog: 5));
+        b.Netns(7).Add(
+            SnapshotBuilding.TcpListener("10.0.0.1", 80, 7001, queued: 0, backlog: 5),
+            SnapshotBuilding.TcpListener("10.0.0.1", 81, 7002, queued: 0, backlog: 5))
+            .Add(SnapshotBuilding.UnixListener("/run/seven.sock", 7003));
+        ScrapeSnapshot snapshot = b.Build();
 
         MetricSet m = SnapshotBuilding.Export(f => ExporterHealth.Write(snapshot, f, new BuildInfo("test", "test"), new SeriesBudget(100)));
 

@@ -4,6 +4,7 @@ using SocketExporter.Tests.Infrastructure;
 
 namespace SocketExporter.Tests.Collectors;
 
+[Trait("Category", "Unit")]
 public sealed class FdsCollectorTests
 {
     [Fact]

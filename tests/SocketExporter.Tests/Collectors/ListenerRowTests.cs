@@ -3,6 +3,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Tests.Collectors;
 
+[Trait("Category", "Unit")]
 public sealed class ListenerRowTests
 {
     [Fact]
@@ -12,12 +13,9 @@ public sealed class ListenerRowTests
         b.Process(100, "nginx", 33, null, 5001);
         b.Process(101, "nginx", 33, null, 5001);   // a prefork worker sharing the listener
         SocketEntry unheld = SnapshotBuilding.TcpListener("::1", 9090, 5002, queued: 2, backlog: 128) with { Uid = 65534 };
-        ScrapeSnapshot snapshot = b.Build([
-            SnapshotBuilding.Namespace(7, "7", [SnapshotBuilding.TcpListener("10.0.0.1", 80, 7001, queued: 0, backlog: 4096)]),
-            SnapshotBuilding.Namespace(1, "host", [
-                SnapshotBuilding.TcpListener("0.0.0.0", 80, 5001, queued: 1, backlog: 511, boundInterface: 2), unheld],
-                interfaceNames: new Dictionary<uint, string> { [2] = "eth0" }),
-        ]);
+        b.Netns(7).Add(SnapshotBuilding.TcpListener("10.0.0.1", 80, 7001, queued: 0, backlog: 4096));
+        b.Host.Add(SnapshotBuilding.TcpListener("0.0.0.0", 80, 5001, queued: 1, backlog: 511, boundInterface: 2), unheld).Interface(2, "eth0");
+        ScrapeSnapshot snapshot = b.Build();
 
         List<ListenerRow> rows = ListenerRow.From(snapshot);
 

@@ -4,6 +4,7 @@ using SocketExporter.Linux.Snapshot;
 
 namespace SocketExporter.Tests.Collectors;
 
+[Trait("Category", "Unit")]
 public sealed class SnapshotNeedsTests
 {
     private static readonly SnapshotOptions Everything = new() { WatchPaths = ["/srv"] };

@@ -5,6 +5,7 @@ using SocketExporter.Tests.Infrastructure;
 
 namespace SocketExporter.Tests.Configuration;
 
+[Trait("Category", "Unit")]
 public sealed class CommandLineTests
 {
     private static readonly string[] Collectors = CollectorList.All(DeviceFilter.Default).Select(c => c.Name).ToArray();

@@ -3,6 +3,7 @@ using SocketExporter.Configuration;
 
 namespace SocketExporter.Tests.Configuration;
 
+[Trait("Category", "Unit")]
 public sealed class ConfigFileTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("socket-exporter-config-").FullName;

@@ -2,6 +2,7 @@ using SocketExporter.Configuration;
 
 namespace SocketExporter.Tests.Configuration;
 
+[Trait("Category", "Unit")]
 public sealed class LogRateLimitTests
 {
     /// <summary>A clock the test moves by hand.</summary>

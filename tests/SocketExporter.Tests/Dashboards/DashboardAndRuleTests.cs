@@ -292,7 +292,7 @@ public sealed class DashboardAndRuleTests
     private static string? Str(JsonElement e, string property)
         => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Repo_root_is_found_from_the_test_binary()
     {
         Assert.True(File.Exists(Path.Combine(Root, "SocketExporter.sln")));
@@ -302,7 +302,7 @@ public sealed class DashboardAndRuleTests
         }
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Dashboards_parse_with_stable_uids_and_grafana_10_schema()
     {
         var dashboards = LoadDashboards();
@@ -323,7 +323,7 @@ public sealed class DashboardAndRuleTests
         }
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Panel_ids_are_unique_including_nested_panels()
     {
         foreach (var (file, doc) in LoadDashboards())
@@ -338,7 +338,7 @@ public sealed class DashboardAndRuleTests
         }
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void A_collapsed_row_with_nested_panels_is_walked()
     {
         using var doc = JsonDocument.Parse(Read(DashboardQueries.DashboardFiles[0]));
@@ -353,7 +353,7 @@ public sealed class DashboardAndRuleTests
         Assert.Contains(DashboardQueries.All(Root), q => q.Dashboard == "socket-exporter-overview" && q.PanelTitle == "Collector success");
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Every_panel_has_title_description_unit_and_the_templated_datasource()
     {
         foreach (var (file, doc) in LoadDashboards())
@@ -399,7 +399,7 @@ public sealed class DashboardAndRuleTests
         _ => false,
     };
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void No_datasource_uid_is_hard_coded_anywhere()
     {
         Assert.False(IsTemplatedDatasource(JsonDocument.Parse("{\"type\":\"prometheus\",\"uid\":\"P1809F7CD0C75ACF3\"}").RootElement));
@@ -445,7 +445,7 @@ public sealed class DashboardAndRuleTests
         }
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Template_variables_follow_the_conventions()
     {
         foreach (var (file, doc) in LoadDashboards())
@@ -482,7 +482,7 @@ public sealed class DashboardAndRuleTests
         Assert.Contains(processVars, v => v.Name == "pid" && v.Query.StartsWith("label_values(socket_process_info", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Every_target_filters_on_job_and_instance()
     {
         var queries = DashboardQueries.All(Root);
@@ -501,7 +501,7 @@ public sealed class DashboardAndRuleTests
         Assert.Equal(selectors, filtered);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Process_dashboard_targets_filter_on_program()
     {
         var queries = DashboardQueries.All(Root).Where(q => q.Dashboard == "socket-exporter-process").ToList();
@@ -512,7 +512,7 @@ public sealed class DashboardAndRuleTests
         Assert.True(failures.Count == 0, $"process targets without a program filter:\n{string.Join("\n", failures)}");
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Rate_functions_use_rate_interval()
     {
         Assert.False(UsesRateIntervalEverywhere("sum(rate(x{job=~\"$job\"}[5m]))"));
@@ -551,7 +551,7 @@ public sealed class DashboardAndRuleTests
         return true;
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Every_socket_metric_used_is_in_the_contract()
     {
         Assert.Equal(new[] { "socket_listening" }, MetricsIn("sum by (port) (socket_listening{kind=\"socket\"}) # socket_ prefix"));
@@ -573,7 +573,7 @@ public sealed class DashboardAndRuleTests
     private static List<string> MetricsIn(string text)
         => MetricName.Matches(text).Select(m => m.Value).Distinct(StringComparer.Ordinal).ToList();
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Substitute_replaces_every_template_variable_and_leaves_label_replace_references()
     {
         Assert.Equal(
@@ -699,7 +699,7 @@ public sealed class DashboardAndRuleTests
         });
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Alert_rules_follow_mixin_conventions()
     {
         var text = Read(AlertsFile);
@@ -721,7 +721,7 @@ public sealed class DashboardAndRuleTests
         Assert.Equal(ExpectedAlerts.OrderBy(n => n, StringComparer.Ordinal), names.OrderBy(n => n, StringComparer.Ordinal));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Every_alert_has_a_firing_and_a_silent_unit_test()
     {
         var lines = Read(AlertsTestFile).Split('\n').Select(l => l.TrimEnd('\r')).ToList();
@@ -754,7 +754,7 @@ public sealed class DashboardAndRuleTests
         Assert.True(neverSilent.Count == 0, $"no unit test where these stay silent: {string.Join(", ", neverSilent)}");
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void PrometheusRule_holds_the_same_rules_as_the_plain_rule_file()
     {
         var plain = PlainGroups();

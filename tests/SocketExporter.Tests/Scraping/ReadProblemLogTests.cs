@@ -7,9 +7,11 @@ namespace SocketExporter.Tests.Scraping;
 
 /// <summary>Read problems reach the log once when they appear and once when they clear, grouped so a node does not
 /// get one line per table or per pod.</summary>
+[Trait("Category", "Unit")]
 public sealed class ReadProblemLogTests
 {
-    private const string Eperm = "setns: EPERM: operation not permitted";
+    private const int EPERM = 1, ENOENT = 2, EACCES = 13, EMFILE = 24, EINVAL = 22;
+    private static readonly ReadFailure Eperm = new("setns", EPERM);   // "setns: EPERM: operation not permitted"
     private static readonly ListenDropCounters Counters = new(0, 0);
 
     private sealed class LineLog : ILogger
@@ -28,10 +30,10 @@ public sealed class ReadProblemLogTests
         }
     }
 
-    private static SocketTableStatus Table(SocketProtocol protocol, SocketFamily family, SocketSource source, string? netlinkError = null, string? error = null) =>
+    private static SocketTableStatus Table(SocketProtocol protocol, SocketFamily family, SocketSource source, ReadFailure? netlinkError = null, ReadFailure? error = null) =>
         new(protocol, family, source, 0, 0, netlinkError, error);
 
-    private static SocketTableStatus[] AllTables(SocketSource source, string? netlinkError = null, string? error = null) =>
+    private static SocketTableStatus[] AllTables(SocketSource source, ReadFailure? netlinkError = null, ReadFailure? error = null) =>
     [
         Table(SocketProtocol.Tcp, SocketFamily.Ipv4, source, netlinkError, error),
         Table(SocketProtocol.Tcp, SocketFamily.Ipv6, source, netlinkError, error),
@@ -55,7 +57,7 @@ public sealed class ReadProblemLogTests
 
     private static ScrapeSnapshot Snapshot(params NetNsSnapshot[] namespaces) => Snapshot(null, namespaces);
 
-    private static ScrapeSnapshot Snapshot(string? processError, params NetNsSnapshot[] namespaces) => new()
+    private static ScrapeSnapshot Snapshot(ReadFailure? processError, params NetNsSnapshot[] namespaces) => new()
     {
         Namespaces = namespaces, Processes = [], Owners = new SocketOwnerIndex(),
         ProcessError = processError,
@@ -73,11 +75,11 @@ public sealed class ReadProblemLogTests
         var log = new LineLog();
         var problems = new ReadProblemLog(log);
 
-        problems.Observe(Snapshot("cannot open /host/proc: ENOENT", Host()));
+        problems.Observe(Snapshot(new ReadFailure("/host/proc", ENOENT), Host()));
         var (level, text) = Assert.Single(log.Take());
-        Assert.Equal((LogLevel.Warning, "read problem with processes: cannot open /host/proc: ENOENT"), (level, text));
+        Assert.Equal((LogLevel.Warning, "read problem with processes: /host/proc: ENOENT: no such file or directory"), (level, text));
 
-        problems.Observe(Snapshot("cannot open /host/proc: ENOENT", Host()));
+        problems.Observe(Snapshot(new ReadFailure("/host/proc", ENOENT), Host()));
         Assert.Empty(log.Take());
 
         problems.Observe(Snapshot(Host()));
@@ -102,8 +104,8 @@ public sealed class ReadProblemLogTests
         later = new NetNsSnapshot
         {
             Inode = later.Inode, Label = later.Label, Method = later.Method, SetnsDenied = true, ListenDrops = Counters, Sockets = [],
-            MethodError = "setns: EPERM (no CAP_SYS_ADMIN; retried every 5 minutes)",
-            SocketTables = AllTables(SocketSource.ProcNet, netlinkError: "setns: EPERM (no CAP_SYS_ADMIN; retried every 5 minutes)"),
+            MethodError = new ReadFailure("setns", EPERM, "no CAP_SYS_ADMIN; retried every 5 minutes"),
+            SocketTables = AllTables(SocketSource.ProcNet, netlinkError: new ReadFailure("setns", EPERM, "no CAP_SYS_ADMIN; retried every 5 minutes")),
         };
         problems.Observe(Snapshot(Host(), WithoutSetns(4026531001), WithoutSetns(4026531002), WithoutSetns(4026531003), later));
         Assert.Empty(log.Take());
@@ -117,7 +119,7 @@ public sealed class ReadProblemLogTests
         var unreadable = new NetNsSnapshot
         {
             Inode = 4026532177, Label = "4026532177", Method = NetNsMethod.None,
-            Sockets = [], SocketTables = AllTables(SocketSource.None, error: "no process in this namespace to read /proc/[pid]/net from"),
+            Sockets = [], SocketTables = AllTables(SocketSource.None, error: new ReadFailure("no process in this namespace to read /proc/[pid]/net from")),
         };
 
         problems.Observe(Snapshot(Host(), unreadable));
@@ -133,15 +135,15 @@ public sealed class ReadProblemLogTests
     public void OneTableFallingBack_AndMissingNetstat_AreNamedInTheNamespacesLine()
     {
         SocketTableStatus[] tables = AllTables(SocketSource.Netlink);
-        tables[3] = Table(SocketProtocol.Udp, SocketFamily.Ipv6, SocketSource.ProcNet, netlinkError: "sock_diag: EINVAL in NLMSG_DONE");
+        tables[3] = Table(SocketProtocol.Udp, SocketFamily.Ipv6, SocketSource.ProcNet, netlinkError: new ReadFailure("NLMSG_DONE carried an error", EINVAL));
         NetNsSnapshot host = new()
         {
             Inode = 1, Label = "host", IsHost = true, Method = NetNsMethod.Netlink, ListenDrops = null,
-            ListenDropsError = "/proc/net/netstat: line 2, field 3", Sockets = [], SocketTables = tables,
+            ListenDropsError = new ReadFailure("/proc/net/netstat", Detail: "line 2, field 3"), Sockets = [], SocketTables = tables,
         };
 
         Dictionary<string, string> problems = ReadProblemLog.Problems(Snapshot(host));
-        Assert.Equal("read with netlink; udp/ipv6: sock_diag: EINVAL in NLMSG_DONE; " +
+        Assert.Equal("read with netlink; udp/ipv6: NLMSG_DONE carried an error: EINVAL: invalid argument; " +
             "netstat counters: /proc/net/netstat: line 2, field 3", Assert.Single(problems, p => p.Key == "netns host").Value);
     }
 
@@ -152,7 +154,7 @@ public sealed class ReadProblemLogTests
         host = new NetNsSnapshot
         {
             Inode = host.Inode, Label = host.Label, IsHost = true, Method = host.Method, ListenDrops = Counters, Sockets = [],
-            SocketTables = host.SocketTables, EphemeralPortsError = "/proc/sys/net/ipv4/ip_local_port_range: ENOENT: no such file or directory",
+            SocketTables = host.SocketTables, EphemeralPortsError = new ReadFailure("/proc/sys/net/ipv4/ip_local_port_range", ENOENT),
         };
         Assert.Equal("read with netlink; ephemeral port range (assumed 32768-60999): /proc/sys/net/ipv4/ip_local_port_range: ENOENT: no such file or directory",
             Assert.Single(ReadProblemLog.Problems(Snapshot(host)))!.Value);
@@ -163,15 +165,17 @@ public sealed class ReadProblemLogTests
     {
         var log = new LineLog();
         var problems = new ReadProblemLog(log);
-        problems.Observe(Snapshot("EACCES", Host()));
-        problems.Observe(Snapshot("EMFILE", Host()));
-        Assert.Equal(["read problem with processes: EACCES", "read problem with processes: EMFILE"], log.Take().Select(l => l.Text));
+        problems.Observe(Snapshot(new ReadFailure("/proc", EACCES), Host()));
+        problems.Observe(Snapshot(new ReadFailure("/proc", EACCES), Host()));   // an equal value: nothing new
+        problems.Observe(Snapshot(new ReadFailure("/proc", EMFILE), Host()));
+        Assert.Equal(["read problem with processes: /proc: EACCES: permission denied", "read problem with processes: /proc: errno 24: Too many open files"],
+            log.Take().Select(l => l.Text));
     }
 
     [Fact]
     public void SockDiagTurnedOffByConfiguration_IsAChoiceNotAProblem()
     {
-        const string off = "setns disabled by --netns.method=procfs";
+        var off = new ReadFailure("setns disabled by --netns.method=procfs");
         var configured = new NetNsSnapshot
         {
             Inode = 9, Label = "9", Method = NetNsMethod.ProcFs, MethodError = off, SockDiagDisabled = true, ListenDrops = Counters,
@@ -183,7 +187,7 @@ public sealed class ReadProblemLogTests
     [Fact]
     public void NamespaceWhosePidLeftBeforeSetns_IsItsOwnProblem_NotAPrivilegeOne()
     {
-        const string gone = "/proc/4242/ns/net: no longer namespace 4026531009";
+        var gone = new ReadFailure("/proc/4242/ns/net", Detail: "no longer namespace 4026531009");
         var ns = new NetNsSnapshot
         {
             Inode = 4026531009, Label = "4026531009", Method = NetNsMethod.ProcFs, MethodError = gone, ListenDrops = Counters,
@@ -201,7 +205,7 @@ public sealed class ReadProblemLogTests
         NetNsSnapshot Unreadable(bool skipped) => new()
         {
             Inode = 7, Label = "7", Method = skipped ? NetNsMethod.Skipped : NetNsMethod.None, Sockets = [],
-            SocketTables = skipped ? [] : AllTables(SocketSource.None, error: "no process in this namespace to read /proc/[pid]/net from"),
+            SocketTables = skipped ? [] : AllTables(SocketSource.None, error: new ReadFailure("no process in this namespace to read /proc/[pid]/net from")),
         };
 
         problems.Observe(Snapshot(Host(), Unreadable(skipped: false), WithoutSetns(8)));
@@ -214,7 +218,7 @@ public sealed class ReadProblemLogTests
         static NetNsSnapshot Skipped(NetNsSnapshot ns) => new()
         {
             Inode = ns.Inode, Label = ns.Label, Method = NetNsMethod.Skipped,
-            MethodError = "not read: the scrape deadline had passed", Sockets = [], SocketTables = [],
+            MethodError = new ReadFailure("not read: the scrape deadline had passed"), Sockets = [], SocketTables = [],
         };
     }
 
@@ -223,7 +227,7 @@ public sealed class ReadProblemLogTests
     {
         var skipped = new NetNsSnapshot
         {
-            Inode = 7, Label = "7", Method = NetNsMethod.Skipped, MethodError = "not read: the scrape deadline had passed",
+            Inode = 7, Label = "7", Method = NetNsMethod.Skipped, MethodError = new ReadFailure("not read: the scrape deadline had passed"),
             Sockets = [], SocketTables = [],
         };
         Assert.Empty(ReadProblemLog.Problems(Snapshot(Host(), skipped)));
@@ -237,7 +241,7 @@ public sealed class ReadProblemLogTests
         NetNsSnapshot[] broken = Enumerable.Range(0, 25).Select(i => new NetNsSnapshot
         {
             Inode = (ulong)(100 + i), Label = (100 + i).ToString(), Method = NetNsMethod.None,
-            Sockets = [], SocketTables = AllTables(SocketSource.None, error: "gone"),
+            Sockets = [], SocketTables = AllTables(SocketSource.None, error: new ReadFailure("gone")),
         }).ToArray();
 
         problems.Observe(Snapshot([Host(), .. broken]));

@@ -39,7 +39,7 @@ public sealed class ScrapeDeadlineTests : IDisposable
     private static Dictionary<string, double> Success(MetricSet metrics) =>
         metrics.Named("socket_exporter_collector_success").ToDictionary(s => s["collector"], s => s.Value);
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public async Task ReadingPastTheDeadline_AnswersPartial_CollectorsFailed_SkippedCounted()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -86,7 +86,7 @@ public sealed class ScrapeDeadlineTests : IDisposable
         }
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public async Task ReadingWithinTheDeadline_EveryCollectorSucceeds_NothingSkipped()
     {
         MetricSet metrics = await CollectAsync(TimeSpan.FromSeconds(30));

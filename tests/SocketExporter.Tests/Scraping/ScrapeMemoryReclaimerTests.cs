@@ -3,6 +3,7 @@ using SocketExporter.Scraping;
 
 namespace SocketExporter.Tests.Scraping;
 
+[Trait("Category", "Unit")]
 public sealed class ScrapeMemoryReclaimerTests
 {
     private static bool WaitFor(Func<bool> condition, TimeSpan timeout)

@@ -12,6 +12,7 @@ namespace SocketExporter.Tests.Scraping;
 /// cut the others' reading short, and requests with a collect[] selection share the collection in flight. On this
 /// host's real /proc and sockets.
 /// </summary>
+[Trait("Category", "Unit")]
 public sealed class ScrapeSharingTests : IDisposable
 {
     private readonly SnapshotBuilder _builder = new(new SnapshotOptions());

@@ -3,6 +3,7 @@ using SocketExporter.Web;
 
 namespace SocketExporter.Tests.Web;
 
+[Trait("Category", "Unit")]
 public sealed class SourceFairGateTests
 {
     [Fact]

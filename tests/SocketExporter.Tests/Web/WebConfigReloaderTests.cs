@@ -14,7 +14,7 @@ public sealed class WebConfigReloaderTests : IDisposable
     private static string FrameOptions(WebConfigReloader reloader) =>
         Assert.Single(reloader.Current.Headers, h => h.Key == "X-Frame-Options").Value;
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Unchanged_ServesWhatWasLoadedAtStart()
     {
         Write("deny");
@@ -22,7 +22,7 @@ public sealed class WebConfigReloaderTests : IDisposable
         Assert.Equal("deny", FrameOptions(reloader));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void ChangedBetweenStartupReadAndFirstRequest_IsSeen()
     {
         Write("deny");
@@ -60,7 +60,7 @@ public sealed class WebConfigReloaderTests : IDisposable
         Assert.Equal("sameorigin", FrameOptions(reloader));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void ReloadSignal_UnchangedFile_IsReadAgain()
     {
         Write("deny");

@@ -54,7 +54,7 @@ public sealed class WebConfigTests : IDisposable
         { "rate_limit:\n  interval: 1s\n", 1, "rate_limit", "does not support" },
     };
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [MemberData(nameof(MalformedFiles))]
     public void Parse_Malformed_NamesFileLineAndKey(string yaml, int line, string key, string problem)
     {
@@ -64,7 +64,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.Contains(problem, e.Message);
     }
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [InlineData("tls_server_config:\n  cert_file: [a\n", 3)]                   // unclosed flow sequence: reported where YAML gives up
     [InlineData("http_server_config:\n  http2: true\n  http2: false\n", 3)]   // duplicate key
     [InlineData("basic_auth_users:\n\talice: x\n", 1)]                         // tab indentation: YamlDotNet marks the mapping
@@ -76,7 +76,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.StartsWith($"web config {ConfigPath}:{line}: not valid YAML: ", e.Message);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Parse_TwoDocuments_NamesTheSecond()
     {
         var e = Assert.Throws<WebConfigException>(() => WebConfigParser.Parse("http_server_config:\n  http2: true\n---\nbasic_auth_users:\n", ConfigPath));
@@ -84,7 +84,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.Contains("more than one YAML document", e.Message);
     }
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [InlineData("")]
     [InlineData("# everything commented out\n# tls_server_config:\n")]
     [InlineData("tls_server_config:\n  # cert_file: a.crt\nhttp_server_config:\nbasic_auth_users:\n")]
@@ -98,7 +98,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.Equal((true, 0), (config.Http.Http2, config.Http.Headers.Count));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Parse_Defaults_AreExporterToolkits()
     {
         WebConfig config = WebConfigParser.Parse("tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n", ConfigPath);
@@ -110,7 +110,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.True(config.Http.Http2);
     }
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [InlineData("a.crt", "/etc/socket-exporter/a.crt")]
     [InlineData("tls/a.crt", "/etc/socket-exporter/tls/a.crt")]
     [InlineData("../pki/a.crt", "/etc/socket-exporter/../pki/a.crt")]
@@ -122,7 +122,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.Equal(("tls_server_config.cert_file", 2L), (config.Tls.CertFile.Key, config.Tls.CertFile.Line));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Load_FullFile_ReturnsEverySetting()
     {
         (string certPem, string keyPem, _) = SelfSigned("server");
@@ -188,7 +188,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.StartsWith("$2b$10$", config.BasicAuthUsers["alice"]);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Load_MissingConfigFile_NamesIt()
     {
         string path = Path.Combine(_dir, "absent.yml");
@@ -196,7 +196,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.StartsWith($"web config {path}: cannot read: ", e.Message);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Load_MissingCertFile_NamesKeyLineAndPath()
     {
         File.WriteAllText(Path.Combine(_dir, "server.key"), SelfSigned("server").KeyPem);
@@ -205,7 +205,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.Contains($"{path}:3: tls_server_config.cert_file: cannot read '{Path.Combine(_dir, "missing.crt")}'", e.Message);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Load_CertFileWithoutCertificate_NamesCertKey()
     {
         (_, string keyPem, _) = SelfSigned("server");
@@ -217,7 +217,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.Contains("holds no PEM certificate", e.Message);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Load_KeyOfAnotherCertificate_NamesKeyFile()
     {
         File.WriteAllText(Path.Combine(_dir, "server.crt"), SelfSigned("server").CertPem);
@@ -228,7 +228,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.Contains("matching cert_file", e.Message);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void Load_UnreadableCaFile_NamesCaKey()
     {
         (string certPem, string keyPem, _) = SelfSigned("server");
@@ -240,7 +240,7 @@ public sealed class WebConfigTests : IDisposable
         Assert.Contains($"{path}:5: tls_server_config.client_ca_file: ", e.Message);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void CertificateReloader_BrokenReplacement_KeepsLastGoodThenTakesNextGood()
     {
         (string certPem, string keyPem, string serial) = SelfSigned("first");
@@ -322,7 +322,7 @@ public sealed class BasicAuthenticatorTests
     // Cost 4, the minimum, keeps these tests fast; the integration tests use htpasswd's cost 10.
     private static readonly string AliceHash = BCrypt.Net.BCrypt.HashPassword("wonderland", 4);
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [InlineData("Basic YWxpY2U6d29uZGVybGFuZA==", "alice", "wonderland")]
     [InlineData("basic YWxpY2U6d29uZGVybGFuZA==", "alice", "wonderland")]    // scheme is case-insensitive
     [InlineData("Basic YWxpY2U6d29uOmRlcg==", "alice", "won:der")]           // split at the first ':'
@@ -333,7 +333,7 @@ public sealed class BasicAuthenticatorTests
         Assert.Equal((user, password), (u, p));
     }
 
-    [Theory]
+    [Theory, Trait("Category", "Unit")]
     [InlineData(null)]
     [InlineData("")]
     [InlineData("Bearer YWxpY2U6d29uZGVybGFuZA==")]
@@ -345,7 +345,7 @@ public sealed class BasicAuthenticatorTests
         Assert.False(BasicAuthenticator.TryParseBasic(header, out _, out _));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public async Task VerifyAsync_RightWrongAndUnknown_OnlyRightPasses()
     {
         var auth = new BasicAuthenticator(new Dictionary<string, string> { ["alice"] = AliceHash });
@@ -358,7 +358,7 @@ public sealed class BasicAuthenticatorTests
         Assert.True(await auth.IsAuthorizedAsync("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:wonderland"))));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public async Task VerifyAsync_ManyWrongPasswords_CacheStaysBounded()
     {
         var auth = new BasicAuthenticator(new Dictionary<string, string> { ["alice"] = AliceHash });
@@ -368,7 +368,7 @@ public sealed class BasicAuthenticatorTests
         Assert.True(await auth.VerifyAsync("alice", "wonderland"));
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Unit")]
     public void VerificationCache_Full_EvictsLeastRecentlyUsed()
     {
         var cache = new VerificationCache(2);
