@@ -69,7 +69,8 @@ public static class WhoCommand
         }
 
         using var builder = new SnapshotBuilder(WhoQuery.OptionsFor(target, probe, procfs));
-        ScrapeSnapshot snapshot = builder.Build(CancellationToken.None);
+        // A one-shot command with no synchronization context: waiting here blocks nothing else.
+        ScrapeSnapshot snapshot = builder.BuildAsync(CancellationToken.None).GetAwaiter().GetResult();
         WhoAnswer answer = WhoQuery.Ask(target, probe, snapshot);
 
         if (json)
