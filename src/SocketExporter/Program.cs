@@ -17,6 +17,9 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // A one-shot question from the shell (issue 13): no server, no exporter flags.
+        if (args.Length > 0 && args[0] == "who")
+            return Who.WhoCommand.Run(args[1..], Console.Out, Console.Error);
         string[] names = CollectorList.All(DeviceFilter.Default).Select(c => c.Name).ToArray();
         ExporterOptions options;
         try
