@@ -254,6 +254,19 @@ public sealed class DashboardAndRuleTests
         "socket_exporter_series_dropped",
         "socket_exporter_deadline_skipped",
         "socket_exporter_build_info",
+        "socket_connections_closed_total",
+        "socket_connect_failures_total",
+        "socket_connections_closed_received_bytes_total",
+        "socket_connections_closed_sent_bytes_total",
+        "socket_connections_closed_retransmitted_segments_total",
+        "socket_connections_closed_rtt_seconds_total",
+        "socket_connections_closed_rtt_samples_total",
+        "socket_exporter_connection_events_subscribed",
+        "socket_exporter_connection_events_received_total",
+        "socket_exporter_connection_events_overflows_total",
+        "socket_exporter_connection_events_malformed_total",
+        "socket_exporter_connection_events_receive_buffer_bytes",
+        "socket_exporter_connection_events_overflowed_label_sets_total",
     };
 
     private static readonly IReadOnlyList<string> ExpectedAlerts =
@@ -265,6 +278,8 @@ public sealed class DashboardAndRuleTests
         "SocketExporterListenerDisappeared",
         "SocketExporterCollectorFailing",
         "SocketExporterInsufficientPrivileges",
+        "SocketExporterConnectFailures",
+        "SocketExporterHighRetransmitRatio",
     ];
 
     private static readonly Regex MetricName = new(@"(?<![A-Za-z0-9_:])socket_[a-z0-9_]+", RegexOptions.CultureInvariant);

@@ -8,7 +8,8 @@ namespace SocketExporter.Tests.Integration;
 /// <summary>
 /// A real Prometheus (Debian's package) scrapes the real exporter; every dashboard panel's query must then
 /// return data. The test creates what the panels need: listeners with a backlog and unaccepted connections,
-/// a CLOSE_WAIT socket, a held device.
+/// a CLOSE_WAIT socket, a held device, and (for the between-scrapes panels) short connections that close and refused
+/// connects while Prometheus scrapes.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class PrometheusEndToEndTests : IDisposable
@@ -20,14 +21,30 @@ public sealed class PrometheusEndToEndTests : IDisposable
     {
         using HolderProcess core = HolderProcess.Start("core");
         using HolderProcess fds = HolderProcess.Start("fds", _workdir);
+        // The between-scrapes panels need their counters to move while Prometheus watches: short connections with
+        // payload both ways that close, and refused connects. One round before Prometheus's first sample, one after.
+        using HolderProcess churnServer = HolderProcess.StartScript("churn.py", [], "server", "se-e2esrv", "0", "300");
+        using HolderProcess churnClient = HolderProcess.StartScript("churn.py", [], "client", "se-e2ecli");
+        int churnPort = churnServer.Int("port"), refusedPort = ExporterProcess.FreePort();
+        void Churn()
+        {
+            Assert.Equal(20, churnClient.Send($"connect {churnPort} 20 2000").GetProperty("connections").GetInt32());
+            Assert.Equal(5, churnClient.Send($"refuse {refusedPort} 5").GetProperty("failed").GetInt32());
+        }
         using ExporterProcess exporter = ExporterProcess.Start();
-        exporter.Scrape();   // the first scrape compiles the scrape path; Prometheus's come after it
+        exporter.Scrape();   // the first scrape compiles the scrape path and subscribes to destroy events; Prometheus's come after it
+        Churn();
         using PrometheusServer prometheus = PrometheusServer.Start(_workdir, exporter.Port);
         string instance = $"127.0.0.1:{exporter.Port}";
 
         // A scrape cut short at its deadline keeps the socket tables but not the per-process series: wait for both.
         prometheus.WaitForSeries($"count(socket_listening{{instance=\"{instance}\"}})", minimumSamples: 3);
         prometheus.WaitForSeries($"count(socket_process_fds{{instance=\"{instance}\",pid=\"{fds.Pid}\"}})", minimumSamples: 3);
+        prometheus.WaitForSeries($"count(socket_connections_closed_total{{instance=\"{instance}\",port=\"{churnPort}\"}})", minimumSamples: 3);
+        Churn();
+        // rate() over the panels' 1m window is above 0 once Prometheus has scraped the second round.
+        prometheus.WaitForSeries($"sum(rate(socket_connections_closed_rtt_samples_total{{instance=\"{instance}\",port=\"{churnPort}\"}}[1m])) > 0", minimumSamples: 1);
+        prometheus.WaitForSeries($"sum(rate(socket_connect_failures_total{{instance=\"{instance}\",port=\"{refusedPort}\"}}[1m])) > 0", minimumSamples: 1);
 
         var variables = DashboardQueries.Variables(job: "socket-exporter", instance: instance.Replace(".", "\\\\."),
             program: "python3", pid: $"{core.Pid}|{fds.Pid}");
