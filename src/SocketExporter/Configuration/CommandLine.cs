@@ -46,6 +46,9 @@ public static class CommandLine
           --metrics.max-series={MetricOptions.DefaultMaxSeries}
                                        Series per scrape past which the rest fold into "overflow" series
                                        (counted in socket_exporter_series_dropped).
+          --metrics.max-event-label-sets={MetricOptions.DefaultMaxEventLabelSets}
+                                       Label sets the between-scrapes counters keep (socket_connections_closed_*,
+                                       socket_connect_failures_total); past it, new ones count under "overflow".
           --metrics.max-unix-series={SeriesBudget.DefaultUnixPathLimit}
                                        A separate limit, per metric, for series named by a unix socket path (unix
                                        listeners, their queues, unix connections), which any user can create by
@@ -230,6 +233,13 @@ public static class CommandLine
                         || maxSeries < 1)
                         throw new UsageException($"--metrics.max-series must be a whole number of at least 1, not '{max}'");
                     options = options with { Metrics = options.Metrics with { MaxSeries = maxSeries } };
+                    break;
+                case "metrics.max-event-label-sets":
+                    string maxEvents = Value();
+                    if (!int.TryParse(maxEvents, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int maxEventLabelSets)
+                        || maxEventLabelSets < 1)
+                        throw new UsageException($"--metrics.max-event-label-sets must be a whole number of at least 1, not '{maxEvents}'");
+                    options = options with { Metrics = options.Metrics with { MaxEventLabelSets = maxEventLabelSets } };
                     break;
                 case "metrics.max-unix-series":
                     string maxUnix = Value();

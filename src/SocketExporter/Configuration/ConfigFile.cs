@@ -121,13 +121,16 @@ public static class ConfigFile
                 "max_unix_series" => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxUnix) && maxUnix >= 1
                     ? options with { Metrics = options.Metrics with { MaxUnixSeries = maxUnix } }
                     : throw Error(path, value, $"limits.max_unix_series must be a whole number of at least 1, not '{text}'"),
+                "max_event_label_sets" => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxEvents) && maxEvents >= 1
+                    ? options with { Metrics = options.Metrics with { MaxEventLabelSets = maxEvents } }
+                    : throw Error(path, value, $"limits.max_event_label_sets must be a whole number of at least 1, not '{text}'"),
                 "drop_pid" => text switch
                 {
                     "true" => options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string> { "pid" } } },
                     "false" => options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string>() } },
                     _ => throw Error(path, value, $"limits.drop_pid must be true or false, not '{text}'"),
                 },
-                _ => throw Error(path, keyNode, $"limits: unknown key '{key}' (max_series, max_unix_series, drop_pid)"),
+                _ => throw Error(path, keyNode, $"limits: unknown key '{key}' (max_series, max_unix_series, max_event_label_sets, drop_pid)"),
             };
         }
         return options;

@@ -13,7 +13,7 @@ namespace SocketExporter.Events;
 public sealed class ConnectionEventCounters(int maxLabelSets = ConnectionEventCounters.DefaultMaxLabelSets, TimeSpan? idleExpiry = null,
     Func<long>? nowMs = null)
 {
-    public const int DefaultMaxLabelSets = 10_000;
+    public const int DefaultMaxLabelSets = Collectors.MetricOptions.DefaultMaxEventLabelSets;
     public const string OverflowValue = Collectors.MetricWriter.OverflowValue;
 
     private readonly Dictionary<ConnectionEventKey, ConnectionEventTotals> _totals = [];

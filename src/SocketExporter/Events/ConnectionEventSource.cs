@@ -34,7 +34,7 @@ public sealed class ConnectionEventSource : IDisposable
     public ConnectionEventSource(ConnectionEventOptions options, ConnectionEventCounters? counters = null)
     {
         _options = options;
-        Counters = counters ?? new ConnectionEventCounters();
+        Counters = counters ?? new ConnectionEventCounters(options.MaxLabelSets);
     }
 
     public ConnectionEventCounters Counters { get; }

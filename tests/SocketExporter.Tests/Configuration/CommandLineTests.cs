@@ -37,6 +37,7 @@ public sealed class CommandLineTests
     [InlineData("--collector.devices.exclude=(", "not a valid regular expression")]
     [InlineData("--metrics.max-series=-1", "--metrics.max-series must be a whole number")]
     [InlineData("--metrics.max-unix-series=0", "--metrics.max-unix-series must be a whole number")]
+    [InlineData("--metrics.max-event-label-sets=0", "--metrics.max-event-label-sets must be a whole number")]
     [InlineData("--metrics.drop-pid=yes", "takes no value")]
     [InlineData("--filter.port.include=80-70", "not a port or a range")]
     [InlineData("--filter.state.include=listening", "'listening' is not a state")]

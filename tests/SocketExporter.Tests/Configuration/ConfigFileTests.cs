@@ -65,12 +65,13 @@ public sealed class ConfigFileTests : IDisposable
               port: { exclude: "22" }
               state: { exclude: [time_wait] }
             devices: { include: "/dev/sd.*" }
-            limits: { max_series: 1234, max_unix_series: 321, drop_pid: true }
+            limits: { max_series: 1234, max_unix_series: 321, max_event_label_sets: 77, drop_pid: true }
             watch_paths: [/mnt/data]
             """);
         ExporterOptions o = CommandLine.Parse(["--metrics.max-series=99", "--config.file=" + path, "--watch.path=/srv"], Collectors);
         Assert.Equal(99, o.Metrics.MaxSeries);                       // the flag wins
         Assert.Equal(321, o.Metrics.MaxUnixSeries);
+        Assert.Equal(77, o.Metrics.MaxEventLabelSets);
         Assert.Contains("pid", o.Metrics.DroppedLabels);
         Assert.Matches(o.Metrics.Filter.ProgramInclude!, "nginx");
         Assert.DoesNotMatch(o.Metrics.Filter.ProgramInclude!, "nginx-helper");   // anchored
