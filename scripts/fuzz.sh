@@ -77,7 +77,8 @@ for t in "${targets[@]}"; do
   dir=$work/$t
   rm -rf "$dir"
   mkdir -p "$dir/in"
-  "${fuzzer[@]}" seeds "$t" "$dir/in" >>"$log" 2>&1
+  "${fuzzer[@]}" seeds "$t" "$dir/in" >>"$log" 2>&1 \
+    || { tail -15 "$log" >&2; echo "fuzz: 0 targets, $total_execs executions, $total_crashes crashes (the seeds of $t could not be written)"; exit 1; }
   crashes=0
   # A seed that already crashes stops afl-fuzz's dry run; replay the seeds uninstrumented first.
   if ! "${fuzzer[@]}" run "$t" "$dir"/in/* >"$dir/replay.log" 2>&1; then

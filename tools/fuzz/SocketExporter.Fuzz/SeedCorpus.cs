@@ -12,7 +12,9 @@ internal static class SeedCorpus
         foreach (string seed in target.Seeds)
         {
             IEnumerable<string> files = Directory.Exists(seed)
-                ? Directory.EnumerateFileSystemEntries(seed).Where(f => !f.EndsWith(".txt", StringComparison.Ordinal) && !f.EndsWith(".md", StringComparison.Ordinal))
+                // Sub-folders (netlink/destroy) are other targets' seeds; fd fixtures are links, kept even when they name a folder.
+                ? Directory.EnumerateFileSystemEntries(seed).Where(f => !f.EndsWith(".txt", StringComparison.Ordinal) && !f.EndsWith(".md", StringComparison.Ordinal)
+                    && (target.SeedsAreLinks || !Directory.Exists(f)))
                 : [seed];
             foreach (string file in files.Order(StringComparer.Ordinal))
             {

@@ -24,6 +24,13 @@ public static class Targets
             SockDiagDumpParser.ParseChunk(input, SocketProtocol.Tcp, sequence: null, new List<SocketEntry>())),
         new("sockdiag-unix-dump", [Fixtures + "netlink"], input =>
             SockDiagDumpParser.ParseChunk<UnixSocketEntry, UnixDiagDecoder>(input, SocketProtocol.Tcp, sequence: null, new List<UnixSocketEntry>())),
+        // Destroy events as recv() returns them (one or more messages): every payload through the event decoder.
+        new("destroy-event", [Fixtures + "netlink/destroy"], input =>
+        {
+            var reader = new NetlinkMessageReader(input);
+            while (reader.TryRead(out _, out _, out _, out ReadOnlySpan<byte> payload) == NetlinkReadResult.Message)
+                SocketExporter.Linux.Events.TcpDestroyEventDecoder.TryDecode(payload, out _, out _);
+        }),
         new("inet-diag-msg", [Seeds + "inet-diag-msg"], input =>
             InetDiagDecoder.TryDecode(input, SocketProtocol.Udp, out _)),
         new("unix-diag-msg", [Seeds + "unix-diag-msg"], input =>
