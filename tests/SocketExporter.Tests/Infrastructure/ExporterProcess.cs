@@ -14,6 +14,7 @@ public sealed class ExporterProcess : IDisposable
     public int Port { get; }
     public string BaseUrl => $"http://127.0.0.1:{Port}";
     public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
     public string Stderr { get { lock (_stderr) return _stderr.ToString(); } }
 
     private ExporterProcess(Process process, int port)
