@@ -3,9 +3,11 @@ namespace SocketExporter.Collectors;
 /// <summary>Every collector, in one explicit list (no reflection): the source of --collector.NAME flags.</summary>
 public static class CollectorList
 {
-    public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices, Events.ConnectionEventOptions? events = null) =>
+    public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices, Events.ConnectionEventOptions? events = null,
+        ListenerPolicy? expectedListeners = null) =>
     [
         new ListeningCollector(),
+        new UnexpectedListenersCollector(expectedListeners ?? ListenerPolicy.None),
         new ListenQueueCollector(),
         new ConnectionsCollector(),
         new UnixConnectionsCollector(),

@@ -21,6 +21,9 @@ namespace SocketExporter.Configuration;
 /// devices: { include: "/dev/(sd|nvme).*" }
 /// limits: { max_series: 20000, drop_pid: true }
 /// watch_paths: [/mnt/data]
+/// expected_listeners:
+///   - { ports: "22", program: sshd }
+///   - { ports: "80,443,8000-8999", program: "nginx|envoy", protocol: tcp }
 /// </example>
 public static class ConfigFile
 {
@@ -57,7 +60,8 @@ public static class ConfigFile
                 "devices" => options with { Devices = Devices(path, Mapping(path, value, key), options.Devices) },
                 "limits" => Limits(path, Mapping(path, value, key), options),
                 "watch_paths" => options with { WatchPaths = [.. options.WatchPaths, .. WatchPaths(path, value)] },
-                _ => throw Error(path, keyNode, $"unknown key '{key}' (known: filters, devices, limits, watch_paths)"),
+                "expected_listeners" => options with { ExpectedListeners = ExpectedListeners(path, value) },
+                _ => throw Error(path, keyNode, $"unknown key '{key}' (known: filters, devices, limits, watch_paths, expected_listeners)"),
             };
         }
         return options;
@@ -149,6 +153,39 @@ public static class ConfigFile
             paths.Add(p);
         }
         return paths;
+    }
+
+    private static ListenerPolicy ExpectedListeners(string path, YamlNode node)
+    {
+        if (node is not YamlSequenceNode list)
+            throw Error(path, node, "expected_listeners must be a list of entries, each with ports");
+        var entries = new List<ExpectedListener>();
+        for (int i = 0; i < list.Children.Count; i++)
+        {
+            YamlNode item = list.Children[i];
+            string name = $"expected_listeners[{i}]";
+            YamlMappingNode map = Mapping(path, item, name);
+            PortRanges? ports = null;
+            Regex? program = null, address = null, netns = null, protocol = null;
+            foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+            {
+                string key = Scalar(path, keyNode, "key");
+                switch (key)
+                {
+                    case "ports": ports = Ports(path, value, $"{name}.ports"); break;
+                    case "program": program = Regex(path, value, $"{name}.program"); break;
+                    case "address": address = Regex(path, value, $"{name}.address"); break;
+                    case "netns": netns = Regex(path, value, $"{name}.netns"); break;
+                    case "protocol": protocol = Regex(path, value, $"{name}.protocol"); break;
+                    default: throw Error(path, keyNode, $"{name}: unknown key '{key}' (ports, program, address, netns, protocol)");
+                }
+            }
+            // Required, so an entry cannot silently expect every port of a program.
+            entries.Add(new ExpectedListener(ports ?? throw Error(path, item, $"{name}: ports is required"), program, address, netns, protocol));
+        }
+        if (entries.Count == 0)
+            throw Error(path, node, "expected_listeners is empty; leave the section out to judge no listener");
+        return new ListenerPolicy(entries);
     }
 
     private static Regex Regex(string path, YamlNode node, string name)

@@ -21,6 +21,8 @@ public sealed record ExporterOptions
     public bool UseSetns { get; init; } = true;
     public Collectors.MetricOptions Metrics { get; init; } = new();
     public Collectors.DeviceFilter Devices { get; init; } = Collectors.DeviceFilter.Default;
+    /// <summary>The config file's expected_listeners (read at start only, like the rest of the file).</summary>
+    public Collectors.ListenerPolicy ExpectedListeners { get; init; } = Collectors.ListenerPolicy.None;
     public HashSet<string> DisabledCollectors { get; init; } = [];
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
     public LogFormat LogFormat { get; init; } = LogFormat.Logfmt;

@@ -237,6 +237,7 @@ public sealed class DashboardAndRuleTests
     private static readonly HashSet<string> ContractMetrics = new(StringComparer.Ordinal)
     {
         "socket_listening",
+        "socket_listening_unexpected",
         "socket_listen_queue_length",
         "socket_listen_queue_limit",
         "socket_listen_overflows_total",
@@ -276,6 +277,7 @@ public sealed class DashboardAndRuleTests
         "SocketExporterDescriptorsNearLimit",
         "SocketExporterCloseWaitPilingUp",
         "SocketExporterListenerDisappeared",
+        "SocketExporterUnexpectedListener",
         "SocketExporterCollectorFailing",
         "SocketExporterInsufficientPrivileges",
         "SocketExporterConnectFailures",

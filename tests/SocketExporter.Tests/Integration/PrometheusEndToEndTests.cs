@@ -31,7 +31,10 @@ public sealed class PrometheusEndToEndTests : IDisposable
             Assert.Equal(20, churnClient.Send($"connect {churnPort} 20 2000").GetProperty("connections").GetInt32());
             Assert.Equal(5, churnClient.Send($"refuse {refusedPort} 5").GetProperty("failed").GetInt32());
         }
-        using ExporterProcess exporter = ExporterProcess.Start();
+        // A policy that expects only the core holder's shared port, so the unexpected-listeners panel has rows (its other ports).
+        string policy = Path.Combine(_workdir, "policy.yml");
+        File.WriteAllText(policy, $"expected_listeners:\n  - ports: \"{core.Int("shared_port")}\"\n");
+        using ExporterProcess exporter = ExporterProcess.Start(["--config.file=" + policy]);
         exporter.Scrape();   // the first scrape compiles the scrape path and subscribes to destroy events; Prometheus's come after it
         Churn();
         using PrometheusServer prometheus = PrometheusServer.Start(_workdir, exporter.Port);
