@@ -3,10 +3,12 @@ namespace SocketExporter.Collectors;
 /// <summary>Every collector, in one explicit list (no reflection): the source of --collector.NAME flags.</summary>
 public static class CollectorList
 {
-    public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices, Events.ConnectionEventOptions? events = null) =>
+    public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices, Events.ConnectionEventOptions? events = null,
+        Sampling.ListenerSamplingOptions? sampling = null) =>
     [
         new ListeningCollector(),
         new ListenQueueCollector(),
+        new Sampling.ListenerSamplingCollector(sampling ?? Sampling.ListenerSamplingOptions.Default),
         new ConnectionsCollector(),
         new UnixConnectionsCollector(),
         new ProcessInfoCollector(),
