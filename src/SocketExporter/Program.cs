@@ -66,7 +66,9 @@ public static class Program
         IReadOnlyList<ISnapshotCollector> all = CollectorList.All(options.Devices, new Events.ConnectionEventOptions(options.ProcfsPath,
             OtherNamespaces: options.AllNamespaces && options.UseSetns,
             Disabled: options.ProcNetOnly ? "sock_diag disabled by --socket.source=procfs" : null,
-            MaxLabelSets: options.Metrics.MaxEventLabelSets), options.ExpectedListeners);
+            MaxLabelSets: options.Metrics.MaxEventLabelSets), options.ExpectedListeners,
+            new Sampling.ListenerSamplingOptions(options.ListenSampleInterval,
+                Disabled: options.ProcNetOnly ? "sock_diag disabled by --socket.source=procfs" : null));
         WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build, webConfig);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Program");
         // SIGHUP's default action ends the process (exit 129). As Prometheus does, it re-reads the configuration

@@ -4,11 +4,12 @@ namespace SocketExporter.Collectors;
 public static class CollectorList
 {
     public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices, Events.ConnectionEventOptions? events = null,
-        ListenerPolicy? expectedListeners = null) =>
+        ListenerPolicy? expectedListeners = null, Sampling.ListenerSamplingOptions? sampling = null) =>
     [
         new ListeningCollector(),
         new UnexpectedListenersCollector(expectedListeners ?? ListenerPolicy.None),
         new ListenQueueCollector(),
+        new Sampling.ListenerSamplingCollector(sampling ?? Sampling.ListenerSamplingOptions.Default),
         new ConnectionsCollector(),
         new UnixConnectionsCollector(),
         new ProcessInfoCollector(),

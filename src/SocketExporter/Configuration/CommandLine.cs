@@ -34,6 +34,8 @@ public static class CommandLine
           --netns.mode=all             all: every network namespace under the proc root (and /run/netns); own: the exporter's only.
           --netns.method=auto          auto: setns + sock_diag into each namespace (CAP_SYS_ADMIN), falling back to
                                        /proc/PID/net; procfs: /proc/PID/net only (no CAP_SYS_ADMIN needed).
+          --listen.sample-interval=1s  How often to sample the listening TCP table between scrapes (own network namespace)
+                                       for socket_listen_queue_peak and listener churn: 500ms, 1s, 2.5s; 0 turns it off.
           --watch.path=PATH            Report processes keeping PATH's filesystem busy (fuser -vm). Repeatable.
           --filter.program.include=RE / --filter.program.exclude=RE
                                        Keep / drop series by program (anchored regex).
@@ -248,6 +250,9 @@ public static class CommandLine
                         throw new UsageException($"--metrics.max-unix-series must be a whole number of at least 1, not '{maxUnix}'");
                     options = options with { Metrics = options.Metrics with { MaxUnixSeries = maxUnixSeries } };
                     break;
+                case "listen.sample-interval":
+                    options = options with { ListenSampleInterval = SampleInterval(Value()) };
+                    break;
                 case "metrics.drop-pid":
                     if (inline is not null) throw new UsageException("--metrics.drop-pid takes no value");
                     options = options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string> { "pid" } } };
@@ -301,6 +306,19 @@ public static class CommandLine
     /// (a '?' made an unhandled RoutePatternException, issue 17), and a path with a query, a fragment, a route
     /// parameter or a blank could never be scraped as written.
     /// </summary>
+    /// <summary>"0", "500ms", "1s", "2.5s" (a bare number is seconds). Between 10 ms and an hour, or 0 (off).</summary>
+    internal static TimeSpan SampleInterval(string text)
+    {
+        string number = text.EndsWith("ms", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('s') ? text[..^1] : text;
+        double scale = text.EndsWith("ms", StringComparison.Ordinal) ? 0.001 : 1;
+        if (!double.TryParse(number, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double value))
+            throw new UsageException($"--listen.sample-interval must be a duration such as 500ms, 1s or 0 (off), not '{text}'");
+        TimeSpan interval = TimeSpan.FromSeconds(value * scale);
+        if (interval != TimeSpan.Zero && (interval < TimeSpan.FromMilliseconds(10) || interval > TimeSpan.FromHours(1)))
+            throw new UsageException($"--listen.sample-interval must be 0 (off) or between 10ms and 1h, not '{text}'");
+        return interval;
+    }
+
     private static string TelemetryPath(string path)
     {
         if (!path.StartsWith('/') || path == "/" || path.StartsWith("/-/", StringComparison.Ordinal))

@@ -17,6 +17,7 @@ public sealed record ExporterOptions
     public string ProcfsPath { get; init; } = "/proc";
     public bool ProcNetOnly { get; init; }
     public List<string> WatchPaths { get; init; } = [];
+    public TimeSpan ListenSampleInterval { get; init; } = Sampling.ListenerSamplingOptions.DefaultInterval;
     public bool AllNamespaces { get; init; } = true;
     public bool UseSetns { get; init; } = true;
     public Collectors.MetricOptions Metrics { get; init; } = new();
