@@ -55,6 +55,15 @@ public sealed partial class SockDiagClient : IDisposable
         return Dump<SocketEntry, InetDiagDecoder>(request, protocol, sequence, sink);
     }
 
+    /// <summary>Dumps only the sockets whose local port is <paramref name="localPort"/>, filtered in the kernel.</summary>
+    public DumpResult DumpInet(SocketFamily family, SocketProtocol protocol, List<SocketEntry> sink, ushort localPort, uint states = NetlinkConstants.AllStates)
+    {
+        uint sequence = ++_sequence;
+        Span<byte> request = stackalloc byte[SockDiagRequest.InetLocalPortLength];
+        SockDiagRequest.WriteInetDump(request, family, protocol, states, sequence, localPort);
+        return Dump<SocketEntry, InetDiagDecoder>(request, protocol, sequence, sink);
+    }
+
     /// <summary>Dumps every AF_UNIX socket with its name, peer and queues.</summary>
     public DumpResult DumpUnix(List<UnixSocketEntry> sink)
     {

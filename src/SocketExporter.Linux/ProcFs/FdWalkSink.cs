@@ -12,7 +12,9 @@ namespace SocketExporter.Linux.ProcFs;
 /// <param name="owners">Filled with (socket inode, process index) pairs.</param>
 /// <param name="statPaths">statx path targets to tell files, directories, FIFOs and devices apart (--no-statx turns it off).</param>
 /// <param name="countFilesystems">Count each process's open files per filesystem (for --watch.path).</param>
-public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool countFilesystems = false)
+/// <param name="keepSockets">When given, only these socket inodes are recorded as owned (the others are counted as
+/// descriptors only), and <see cref="KeptSockets"/> says whether the current process holds any.</param>
+public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool countFilesystems = false, IReadOnlySet<ulong>? keepSockets = null)
 {
     private readonly HashSet<ulong> _heldNamespaces = [];
     private FdReadProblems _problems;
@@ -21,6 +23,12 @@ public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool cou
 
     public SocketOwnerIndex Owners => owners;
     public bool StatPaths => statPaths;
+
+    /// <summary>Whether only some sockets are recorded (see the constructor's keepSockets).</summary>
+    public bool KeepsSomeSockets => keepSockets is not null;
+
+    /// <summary>Sockets of the current process recorded as owned.</summary>
+    public int KeptSockets { get; private set; }
 
     /// <summary>Device nodes held, by process index (matched later to names by st_rdev).</summary>
     public List<DeviceHold> Devices { get; } = [];
@@ -45,6 +53,7 @@ public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool cou
     {
         ProcessIndex = processIndex;
         _counts = default;
+        KeptSockets = 0;
         Filesystems?.Clear();
         _firstDeviceOfProcess = Devices.Count;
     }
@@ -55,7 +64,13 @@ public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool cou
 
     internal void Count(FdKind kind) => _counts.Increment(kind);
 
-    internal void Socket(ulong inode) => owners.Add(inode, ProcessIndex);
+    internal void Socket(ulong inode)
+    {
+        if (keepSockets is not null && !keepSockets.Contains(inode))
+            return;
+        owners.Add(inode, ProcessIndex);
+        KeptSockets++;
+    }
 
     internal void HeldNamespace(ulong inode) => _heldNamespaces.Add(inode);
 

@@ -13,8 +13,9 @@ namespace SocketExporter.Linux.Reading;
 /// else from /proc/[pid]/net of a process inside (no privilege needed). Every per-namespace socket is closed
 /// before returning: an open socket would keep its namespace alive.
 /// </summary>
-public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool useSetns) : IDisposable
+public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool useSetns, SocketScope? scope = null) : IDisposable
 {
+    private readonly SocketScope _scope = scope ?? SocketScope.Everything;
     private readonly NetNsWorker _worker = new();
     // Socket lists per namespace, reused scrape after scrape (a 20,000-socket list is a large-object-heap
     // allocation; reallocating it every scrape forced a full GC each time). Valid until the next Read.
@@ -115,7 +116,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             for (int l = 0; l < lanes.Length; l++)
             {
                 Lane lane = _lanes[l];
-                lanes[l] = Task.Run(() => ReadLane(queue, lane, result, pastDeadline));
+                lanes[l] = Task.Run(() => ReadLane(queue, lane, result, _scope, pastDeadline));
             }
             // WhenAll completes only once every lane has stopped, failed or not: none is left running on reused buffers.
             await Task.WhenAll(lanes).ConfigureAwait(false);
@@ -162,7 +163,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         }
     }
 
-    private static void ReadLane(JobQueue queue, Lane lane, NetNsSnapshot[] result, Func<bool>? pastDeadline)
+    private static void ReadLane(JobQueue queue, Lane lane, NetNsSnapshot[] result, SocketScope scope, Func<bool>? pastDeadline)
     {
         while (queue.TryTake(out int i))
         {
@@ -188,16 +189,18 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             List<SocketTableStatus> tables;
             IReadOnlyDictionary<uint, string>? interfaces;
             var raw = new List<RawSocketEntry>();
-            ReadFailure? rawError = job.ProcNet is null ? SocketTableReader.NoProcess
+            ReadFailure? rawError = !scope.Details ? null
+                : job.ProcNet is null ? SocketTableReader.NoProcess
                 : RawSocketReader.Read(lane.Files, job.ProcNet, raw);
             using (job.Client)
             {
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
-                    job.InetFromProcNet);
+                    job.InetFromProcNet, scope);
                 // ifindexes name devices of this namespace only: bound listeners' and packet sockets' interfaces.
-                interfaces = job.Client?.ReadInterfaceNames(job.Sockets, raw);
+                interfaces = scope.Details ? job.Client?.ReadInterfaceNames(job.Sockets, raw) : null;
             }
-            ListenDropCounters? drops = ReadListenDrops(lane.Files, job.ProcNet, out ReadFailure? dropsError);
+            ReadFailure? dropsError = null;
+            ListenDropCounters? drops = scope.Details ? ReadListenDrops(lane.Files, job.ProcNet, out dropsError) : null;
             if (job.NsLink is not null && (drops is not null || raw.Count > 0 || tables.Any(t => t.Source == SocketSource.ProcNet))
                 && !StillIn(job.NsLink, job.Target.Inode))
             {
@@ -211,10 +214,10 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 job.Unix.Clear();
                 tables = tables.Select(t => t with { Source = SocketSource.None, Sockets = 0, BadRecords = 0, BacklogKnown = false, Error = left }).ToList();
             }
-            RemoveDuplicatesAndBoundOnly(job.Sockets, lane.Seen);
+            RemoveDuplicatesAndBoundOnly(job.Sockets, lane.Seen, scope.LocalPort);
             EphemeralPortRange? localPorts = job.LocalPorts;
             ReadFailure? localPortsError = job.LocalPortsError;
-            if (job.ReadLocalPortsFrom is not null)
+            if (job.ReadLocalPortsFrom is not null && scope.Details)
                 localPorts = LocalPortRangeReader.Read(lane.Files, job.ReadLocalPortsFrom, out localPortsError);
 
             NetNsMethod viaNetlink = job.Target.IsOwn ? NetNsMethod.Netlink : NetNsMethod.Setns;
@@ -337,7 +340,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     // A TCP socket that is only bound (bind() without listen() or connect()) is in state CLOSE: sock_diag reports it
     // from the kernel's bind table on recent kernels (seen on 6.18) when asked for every state, /proc/net/tcp never lists it, and
     // neither do `ss -tan` or `lsof -i`. It is neither listening nor connected: dropped here, so both sources agree.
-    private static void RemoveDuplicatesAndBoundOnly(List<SocketEntry> sockets, HashSet<ulong> seen)
+    // With a local port in scope, the other ports go too: the kernel filtered the dumps, but not /proc/net text.
+    private static void RemoveDuplicatesAndBoundOnly(List<SocketEntry> sockets, HashSet<ulong> seen, ushort? localPort)
     {
         seen.Clear();
         int write = 0;
@@ -347,6 +351,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             if (s.Inode != 0 && !seen.Add(s.Inode))
                 continue;
             if (s.Protocol == SocketProtocol.Tcp && s.State == SocketState.Close)
+                continue;
+            if (localPort is ushort port && s.LocalPort != port)
                 continue;
             sockets[write++] = s;
         }

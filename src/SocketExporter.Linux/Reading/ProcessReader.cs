@@ -45,9 +45,23 @@ internal sealed class ProcessReader(SnapshotOptions options, ProcFileReader file
         if (stat.State == 'Z')
             return (ProcessReadStatus.Gone, null);   // a zombie has no descriptors left
 
-        var entry = new ProcessEntry(ReadIdentity(procRoot, pid, stat, path));
         sink.StartProcess(index);
         FdWalkStatus walked = _fdWalker.Walk(procRoot, pid, sink);
+        ProcessReadStatus status = walked switch
+        {
+            FdWalkStatus.Read => ProcessReadStatus.Read,
+            FdWalkStatus.Vanished => ProcessReadStatus.Gone,
+            FdWalkStatus.Denied => ProcessReadStatus.FdsDenied,
+            _ => ProcessReadStatus.Failed,
+        };
+        if (sink.KeepsSomeSockets && sink.KeptSockets == 0)
+        {
+            // Holds none of the sockets asked about: not recorded, and its identity files are never opened.
+            sink.ForgetProcessDevices();
+            return (status, null);
+        }
+        // Read after the walk, so that a walk that keeps only some sockets reads it only for their holders.
+        var entry = new ProcessEntry(ReadIdentity(procRoot, pid, stat, path));
         entry.Fds = sink.Counts;
         entry.FdsReadable = walked == FdWalkStatus.Read;
         if (walked == FdWalkStatus.Vanished)
@@ -59,12 +73,7 @@ internal sealed class ProcessReader(SnapshotOptions options, ProcFileReader file
             ReadPathHolds(procRoot, pid, index, sink, watches, pathHolds, path);
         if (walked == FdWalkStatus.Read && options.ReadFdLimits)
             entry.FdLimit = ReadFdLimit(procRoot, pid, path);
-        return (walked switch
-        {
-            FdWalkStatus.Read => ProcessReadStatus.Read,
-            FdWalkStatus.Denied => ProcessReadStatus.FdsDenied,
-            _ => ProcessReadStatus.Failed,
-        }, entry);
+        return (status, entry);
     }
 
     private ProcessIdentity ReadIdentity(SafeFd procRoot, int pid, in ProcStat stat, Span<byte> path)

@@ -30,7 +30,7 @@ public sealed class SnapshotBuilder : IDisposable
     {
         _options = options;
         _processReader = new ProcessReader(options, _files, _identities, new UserDirectory(options.ProcfsPath, _files));
-        _namespaceSockets = new NetNsSocketReader(options.ProcfsPath, options.ProcNetOnly, options.UseSetns);
+        _namespaceSockets = new NetNsSocketReader(options.ProcfsPath, options.ProcNetOnly, options.UseSetns, options.Sockets);
         _discovery = new NetNsDiscovery(options.ProcfsPath);
         _procRootZ = PathBytes.ToNulTerminated(options.ProcfsPath);
         _deviceNodes = new DeviceNodeIndex(options.ProcfsPath);
@@ -51,7 +51,9 @@ public sealed class SnapshotBuilder : IDisposable
         SocketOwnerIndex owners = _owners;
         owners.Clear();
         var processes = new List<ProcessEntry>(_lastProcessCount + 16);
-        var fds = new FdWalkSink(owners, _options.ClassifyPathDescriptors, countFilesystems: _options.WatchPaths.Count > 0);
+        // OnlySocketHolders: filled with the read sockets' inodes before the walk starts (see below).
+        HashSet<ulong>? wanted = _options.OnlySocketHolders ? [] : null;
+        var fds = new FdWalkSink(owners, _options.ClassifyPathDescriptors, countFilesystems: _options.WatchPaths.Count > 0, keepSockets: wanted);
         (List<WatchedPath> watches, List<ReadFailure> watchErrors) = ResolveWatches();
         var pathHolds = new List<PathHold>();
         int unreadable = 0, failed = 0;
@@ -98,6 +100,13 @@ public sealed class SnapshotBuilder : IDisposable
             try
             {
                 var labels = discovery.Targets.ToDictionary(t => t.Inode, t => t.Label);
+                if (wanted is not null)
+                {
+                    // The walk records only the holders of these sockets, so it waits for them instead of running beside.
+                    foreach (NetNsSnapshot ns in await socketRead.ConfigureAwait(false))
+                        foreach (SocketEntry s in ns.Sockets)
+                            wanted.Add(s.Inode);
+                }
                 int walked = 0;
                 foreach (int pid in processError is null ? pids : [])
                 {

@@ -23,6 +23,17 @@ public sealed record SnapshotOptions
     /// <summary>Enter other namespaces with setns (needs CAP_SYS_ADMIN); false reads their /proc/[pid]/net.</summary>
     public bool UseSetns { get; init; } = true;
 
+    /// <summary>Which tables and sockets of each namespace are read (a one-shot question about a port reads only that port's).</summary>
+    public SocketScope Sockets { get; init; } = SocketScope.Everything;
+
+    /// <summary>
+    /// Record only the processes that hold one of the snapshot's TCP/UDP sockets. The socket tables are read first, then
+    /// each process's fd table; a process's identity (status, cgroup) is read only when it holds one, and its
+    /// limits, paths and other sockets are not recorded. For a question about one port, where the kernel-filtered dump
+    /// is tiny and most processes hold none of it.
+    /// </summary>
+    public bool OnlySocketHolders { get; init; }
+
     /// <summary>Paths whose filesystems are checked for holders, as `fuser -vm PATH` does (--watch.path).</summary>
     public IReadOnlyList<string> WatchPaths { get; init; } = [];
 }

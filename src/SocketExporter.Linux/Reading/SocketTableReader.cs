@@ -32,9 +32,12 @@ public sealed class SocketTableReader
     /// <param name="inetFromProcNet">Read TCP/UDP from /proc/net even with a client, taking only the listeners'
     /// backlogs from a LISTEN-only dump: in a nearly empty namespace a full dump costs a walk of the host-wide
     /// socket hash tables, while the LISTEN-only dump and the text files are cheap.</param>
+    /// <param name="scope">Which tables and sockets are wanted: with a local port, the kernel filters the TCP/UDP dumps
+    /// (text read from /proc/net is not filtered here: the caller drops the other ports); without unix, that table is not read.</param>
     public List<SocketTableStatus> Read(SockDiagClient? client, ReadFailure? clientError, string? procNetDirectory,
-        List<SocketEntry> sink, List<UnixSocketEntry> unixSink, bool inetFromProcNet = false)
+        List<SocketEntry> sink, List<UnixSocketEntry> unixSink, bool inetFromProcNet = false, SocketScope? scope = null)
     {
+        scope ??= SocketScope.Everything;
         var statuses = new List<SocketTableStatus>(Tables.Length + 1);
         foreach ((SocketProtocol protocol, SocketFamily family, string file) in Tables)
         {
@@ -53,7 +56,9 @@ public sealed class SocketTableReader
             }
             if (client is not null)
             {
-                DumpResult dump = client.DumpInet(family, protocol, sink);
+                DumpResult dump = scope.LocalPort is ushort port
+                    ? client.DumpInet(family, protocol, sink, port)
+                    : client.DumpInet(family, protocol, sink);
                 if (dump.Succeeded)
                 {
                     statuses.Add(new(protocol, family, SocketSource.Netlink, dump.Sockets, dump.BadMessages, null, null));
@@ -66,6 +71,8 @@ public sealed class SocketTableReader
                 (text, s) => ProcNetTable.Parse(text, protocol, family, s), sink));
         }
 
+        if (!scope.Unix)
+            return statuses;
         ReadFailure? unixError = clientError;
         int unixBad = 0;
         if (client is not null)

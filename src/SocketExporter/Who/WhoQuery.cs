@@ -7,9 +7,9 @@ namespace SocketExporter.Who;
 public sealed record WhoAnswer(IReadOnlyList<WhoRow> Rows, IReadOnlyList<string> Notes);
 
 /// <summary>
-/// Reads one snapshot shaped by the target and selects the rows that answer it. The socket dump is not filtered in
-/// the kernel (no INET_DIAG_REQ_BYTECODE yet): sockets are filtered by port after the dump; the process walk skips
-/// statx of path descriptors and the limits file when the question is about ports.
+/// Reads one snapshot shaped by the target and selects the rows that answer it. For a port, the kernel filters the
+/// TCP/UDP dumps to that local port, nothing else of a namespace is read, and only the processes holding one of those
+/// sockets are recorded (their identity read after their fd table): see <see cref="OptionsFor"/>.
 /// </summary>
 public static class WhoQuery
 {
@@ -21,6 +21,12 @@ public static class WhoQuery
             ProcfsPath = procfsPath,
             ClassifyPathDescriptors = !ports,
             ReadFdLimits = false,
+            // Rows come only from TCP/UDP sockets and their holders: neither the unix table nor raw sockets, interface
+            // names, listen drops or the port range are shown, so they are not read.
+            Sockets = ports
+                ? new SocketScope(LocalPort: target.Kind == WhoTargetKind.Port ? target.Port : null, Unix: false, Details: false)
+                : SocketScope.Everything,
+            OnlySocketHolders = ports,
             WatchPaths = target.Kind == WhoTargetKind.Path && probe is { Device: null } ? [target.Name] : [],
         };
     }

@@ -76,6 +76,31 @@ public sealed class SockDiagClientTests
     }
 
     [Fact]
+    public void DumpInet_LocalPortFilter_KernelReturnsOnlyThatPortsSockets()
+    {
+        using var trio = new OwnTcpTrio(IPAddress.Loopback);
+        using var other = new OwnTcpTrio(IPAddress.Loopback);   // another port: must be filtered out by the kernel
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, trio.Port));   // same port number, UDP
+        Assert.Equal(0, SockDiagClient.TryOpen(out SockDiagClient? client));
+        using (client)
+        {
+            var tcp = new List<SocketEntry>();
+            var udps = new List<SocketEntry>();
+            DumpResult t = client!.DumpInet(SocketFamily.Ipv4, SocketProtocol.Tcp, tcp, trio.Port);
+            DumpResult u = client.DumpInet(SocketFamily.Ipv4, SocketProtocol.Udp, udps, trio.Port);
+
+            Assert.True(t.Succeeded && u.Succeeded, (t.Error ?? u.Error)?.ToString());
+            // The listener and the accepted end have the local port; the client end has an ephemeral one.
+            Assert.Equal(2, tcp.Count);
+            Assert.All(tcp, s => Assert.Equal(trio.Port, s.LocalPort));
+            Assert.Contains(trio.ListenerInode, tcp.Select(s => s.Inode));
+            Assert.DoesNotContain(tcp, s => other.Inodes.Contains(s.Inode));
+            SocketEntry bound = Assert.Single(udps);
+            Assert.Equal(SocketInode.Of(udp.Client), bound.Inode);
+        }
+    }
+
+    [Fact]
     public void DumpInet_SeveralDumpsOnOneClient_EachSucceeds()
     {
         using var trio = new OwnTcpTrio(IPAddress.Loopback);

@@ -34,6 +34,24 @@ public sealed class SockDiagRequestTests
         Assert.All(r[24..], b => Assert.Equal(0, b));                                      // inet_diag_sockid
     }
 
+    [Fact]
+    public void WriteInetDump_LocalPort_AppendsAnSEqBytecodeAttribute()
+    {
+        byte[] r = new byte[SockDiagRequest.InetLocalPortLength];
+
+        SockDiagRequest.WriteInetDump(r, SocketFamily.Ipv4, SocketProtocol.Tcp, 0xFFFFFFFFu, 7, localPort: 8080);
+
+        Assert.Equal(84, r.Length);
+        Assert.Equal(84u, BinaryPrimitives.ReadUInt32LittleEndian(r));                      // nlmsg_len covers the attribute
+        Assert.Equal((byte)2, r[16]);                                                        // AF_INET
+        Assert.Equal(0xFFFFFFFFu, BinaryPrimitives.ReadUInt32LittleEndian(r.AsSpan(20)));   // idiag_states
+        Assert.Equal((ushort)12, BinaryPrimitives.ReadUInt16LittleEndian(r.AsSpan(72)));    // nla_len: 4 + two ops
+        Assert.Equal((ushort)1, BinaryPrimitives.ReadUInt16LittleEndian(r.AsSpan(74)));     // INET_DIAG_REQ_BYTECODE
+        Assert.Equal(new byte[] { 11, 8, 12, 0 }, r[76..80]);                               // S_EQ, yes=8 (accept), no=12 (reject)
+        Assert.Equal((ushort)8080, BinaryPrimitives.ReadUInt16LittleEndian(r.AsSpan(82)));  // port, host order, in `no`
+        Assert.Equal(0, r[80] | r[81]);
+    }
+
     [Theory]
     [InlineData("tcp4-listen-and-established", SocketFamily.Ipv4, SocketProtocol.Tcp, 0xFFFFFFFFu)]
     [InlineData("tcp4-listen-only", SocketFamily.Ipv4, SocketProtocol.Tcp, 0x400u)]

@@ -7,6 +7,40 @@ namespace SocketExporter.Linux.Tests.Reading;
 
 public sealed class SnapshotBuilderTests
 {
+    [Fact, Trait("Category", "Integration")]
+    public async Task Build_OneLocalPortOnlyHolders_RecordsThatPortsSocketsAndOnlyTheirHolders()
+    {
+        using var trio = new OwnTcpTrio(IPAddress.Loopback);
+        using var other = new OwnTcpTrio(IPAddress.Loopback);
+        using var builder = new SnapshotBuilder(new SnapshotOptions
+        {
+            Sockets = new SocketScope(LocalPort: trio.Port, Unix: false, Details: false),
+            OnlySocketHolders = true,
+            ClassifyPathDescriptors = false,
+        });
+
+        ScrapeSnapshot snapshot = await builder.BuildAsync(CancellationToken.None);
+
+        SocketEntry[] host = snapshot.Namespaces.Single(n => n.IsHost).Sockets.ToArray();
+        Assert.Equal(2, host.Length);   // the listener and the accepted end; the client's local port is ephemeral
+        Assert.All(snapshot.Namespaces.SelectMany(n => n.Sockets), s => Assert.Equal(trio.Port, s.LocalPort));
+        Assert.Empty(snapshot.Namespaces.SelectMany(n => n.UnixSockets));
+        // This test process holds them; every recorded process holds one of them.
+        ProcessEntry self = Assert.Single(snapshot.Processes, p => p.Pid == Environment.ProcessId);
+        int selfIndex = IndexOf(snapshot, Environment.ProcessId);
+        Assert.All(host, s => Assert.Contains(selfIndex, Holders(snapshot, s.Inode)));
+        Assert.All(other.Inodes, i => Assert.Equal([SocketOwnerIndex.Unheld], Holders(snapshot, i)));
+        Assert.True(snapshot.Processes.Count <= 2, $"{snapshot.Processes.Count} processes recorded for two sockets");
+
+        static List<int> Holders(ScrapeSnapshot snapshot, ulong inode)
+        {
+            var holders = new List<int>();
+            foreach (int index in snapshot.Owners.HoldersOrUnheld(inode))
+                holders.Add(index);
+            return holders;
+        }
+    }
+
     [Fact, Trait("Category", "Unit")]
     public async Task Build_FixtureProcRootProcNetOnly_ReadsTablesProcessesAndOwners()
     {
