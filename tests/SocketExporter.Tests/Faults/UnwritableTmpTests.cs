@@ -17,22 +17,28 @@ namespace SocketExporter.Tests.Faults;
 public sealed class UnwritableTmpTests
 {
     [Theory]
-    [InlineData("read-only", "mount -t tmpfs -o ro,size=1m socket-exporter-ro /tmp")]
+    [InlineData("read-only", "mount -t tmpfs -o ro,size=1m socket-exporter-ro TMP")]
     // A 64 KiB tmpfs filled by dd until ENOSPC (dd then exits non-zero, hence the || true).
-    [InlineData("full", "mount -t tmpfs -o size=64k socket-exporter-full /tmp && { dd if=/dev/zero of=/tmp/fill bs=4k 2>/dev/null || true; }")]
-    [InlineData("writable", "mount -t tmpfs -o size=1m socket-exporter-rw /tmp")]
+    [InlineData("full", "mount -t tmpfs -o size=64k socket-exporter-full TMP && { dd if=/dev/zero of=TMP/fill bs=4k 2>/dev/null || true; }")]
+    [InlineData("writable", "mount -t tmpfs -o size=1m socket-exporter-rw TMP")]
     public void Tmp_ReadOnlyOrFull_ExporterServesNormally(string kind, string mountTmp)
     {
+        // A checkout under /tmp (a CI clone) would vanish under a tmpfs mounted on /tmp, and the exporter with it: there
+        // the tmpfs goes on a directory of its own, which TMPDIR names (what .NET and the runtime's endpoints use).
+        string target = RepoPaths.Root.StartsWith("/tmp/", StringComparison.Ordinal) || AppContext.BaseDirectory.StartsWith("/tmp/", StringComparison.Ordinal)
+            ? Directory.CreateDirectory($"/run/socket-exporter-tmp-{Environment.ProcessId}-{kind}").FullName
+            : "/tmp";
+        mountTmp = mountTmp.Replace("TMP", target, StringComparison.Ordinal);
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         string port = ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
         using ExporterProcess exporter = ExporterProcess.Start(command:
         [
             "unshare", "--mount", "--propagation", "private", "bash", "-c",
-            mountTmp + " && exec env TMPDIR=/tmp \"$@\"", "bash", "dotnet", RepoPaths.ExporterDll,
+            mountTmp + $" && exec env TMPDIR={target} \"$@\"", "bash", "dotnet", RepoPaths.ExporterDll,
         ]);
         int pid = exporter.Pid;   // unshare without --fork execs bash, which execs the exporter
-        string tmp = $"/proc/{pid}/root/tmp";   // the exporter's /tmp, seen through its mount namespace
+        string tmp = $"/proc/{pid}/root{target}";   // the exporter's /tmp, seen through its mount namespace
         if (kind == "full")
             Assert.True(new DriveInfo(tmp).AvailableFreeSpace < 4096, $"{tmp} is not full");
 
@@ -56,5 +62,7 @@ public sealed class UnwritableTmpTests
             Assert.NotEmpty(written);   // the runtime writes here when it can, so the check above is not of an empty set
         else if (kind == "read-only")
             Assert.Empty(written);
+        if (target != "/tmp")
+            Directory.Delete(target);   // empty on the host: the tmpfs was mounted only in the exporter's mount namespace
     }
 }
