@@ -68,7 +68,8 @@ public static class Program
             Disabled: options.ProcNetOnly ? "sock_diag disabled by --socket.source=procfs" : null,
             MaxLabelSets: options.Metrics.MaxEventLabelSets), options.ExpectedListeners,
             new Sampling.ListenerSamplingOptions(options.ListenSampleInterval,
-                Disabled: options.ProcNetOnly ? "sock_diag disabled by --socket.source=procfs" : null));
+                Disabled: options.ProcNetOnly ? "sock_diag disabled by --socket.source=procfs" : null,
+                OtherNamespaces: options.AllNamespaces && options.UseSetns));
         WebApplication app = BuildApp(options, all.Where(c => !options.DisabledCollectors.Contains(c.Name)).ToList(), build, webConfig);
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Program");
         // SIGHUP's default action ends the process (exit 129). As Prometheus does, it re-reads the configuration

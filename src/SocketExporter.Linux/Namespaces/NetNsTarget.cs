@@ -13,4 +13,9 @@ public sealed record NetNsTarget(ulong Inode, int? Pid, string? NamedPath)
 
     /// <summary>The label value: "host" for the host's namespace (pid 1's), else the inode.</summary>
     public string Label => IsHost ? "host" : Inode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The nsfs path to enter it through (setns): its /run/netns name, else /proc/PID/ns/net of the process
+    /// inside; null for the exporter's own (never entered) and for a namespace with neither.</summary>
+    public string? NsPath(string procfsPath) => IsOwn ? null
+        : NamedPath ?? (Pid is int pid ? Path.Combine(procfsPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "ns", "net") : null);
 }

@@ -55,11 +55,15 @@ public sealed class NetNsWorker : IDisposable
     /// descriptors), for what can only be done there: creating a socket that belongs to the namespace. When setns fails,
     /// or the thread could not return from an earlier namespace, <paramref name="refused"/> gets the errno and why.
     /// </summary>
-    public Task<T[]> RunInsideAsync<T>(IReadOnlyList<SafeFd> namespaces, Func<T> inside, Func<int, ReadFailure, T> refused)
+    public Task<T[]> RunInsideAsync<T>(IReadOnlyList<SafeFd> namespaces, Func<T> inside, Func<int, ReadFailure, T> refused) =>
+        RunInsideAsync(namespaces, _ => inside(), (_, errno, error) => refused(errno, error));
+
+    /// <summary>As above, with the index of the namespace (in <paramref name="namespaces"/>) given to each delegate.</summary>
+    public Task<T[]> RunInsideAsync<T>(IReadOnlyList<SafeFd> namespaces, Func<int, T> inside, Func<int, int, ReadFailure, T> refused)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var done = new TaskCompletionSource<T[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var job = new Job(namespaces, _ => inside()!, (_, errno, error) => refused(errno, error)!,
+        var job = new Job(namespaces, i => inside(i)!, (i, errno, error) => refused(i, errno, error)!,
             results => done.SetResult(results.Cast<T>().ToArray()), e => done.SetException(e));
         lock (this)
         {

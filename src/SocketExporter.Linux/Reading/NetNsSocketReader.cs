@@ -102,6 +102,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 LocalPortsError = localPortsError,
                 // The own namespace's sysctl is read by the lane like its tables: whatever proc mount, it is the reader's.
                 ReadLocalPortsFrom = target.IsOwn ? procfsPath : null,
+                NsPath = target.NsPath(procfsPath),
             };
         }
         _buffers = buffers;   // namespaces that are gone drop their buffers
@@ -138,6 +139,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
         public EphemeralPortRange? LocalPorts { get; init; }
         public ReadFailure? LocalPortsError { get; init; }
         public string? ReadLocalPortsFrom { get; init; }
+        public string? NsPath { get; init; }
     }
 
     private sealed class Lane
@@ -178,6 +180,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                     Inode = job.Target.Inode,
                     Label = job.Target.Label,
                     IsHost = job.Target.IsHost,
+                    NsPath = job.NsPath,
                     Method = NetNsMethod.Skipped,
                     MethodError = NotReadAtDeadline,
                     Sockets = job.Sockets,
@@ -229,6 +232,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 Inode = job.Target.Inode,
                 Label = job.Target.Label,
                 IsHost = job.Target.IsHost,
+                NsPath = job.NsPath,
                 Method = method,
                 MethodError = job.ClientError,
                 SockDiagDisabled = job.SockDiagDisabled,
@@ -293,20 +297,12 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             for (int i = 0; i < targets.Count; i++)
             {
                 NetNsTarget t = targets[i];
-                if (t.IsOwn) continue;
-                string path = t.NamedPath ?? Path.Combine(procfsPath, t.Pid!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "ns", "net");
-                int errno = Libc.OpenAt(null, PathBytes.ToNulTerminated(path), Constants.O_RDONLY, out SafeFd fd);
+                if (t.NsPath(procfsPath) is not string path) continue;
+                // The pid found at discovery may have exited and been reused since: TryOpen checks the namespace is the one meant.
+                int errno = NetNsVisitor.TryOpen(path, t.Inode, out SafeFd fd, out ReadFailure? failure);
                 if (errno != 0)
                 {
-                    fd.Dispose();
-                    opened[i] = new NetNsOpenResult(null, errno, new ReadFailure(path, errno));
-                    continue;
-                }
-                // The pid found at discovery may have exited and been reused since: check the namespace is the one meant.
-                if (Libc.Statx(fd, "\0"u8, Constants.AT_EMPTY_PATH, Constants.STATX_INO, out StatxBuffer stx) != 0 || stx.Ino != t.Inode)
-                {
-                    fd.Dispose();
-                    opened[i] = new NetNsOpenResult(null, Constants.ESRCH, new ReadFailure(path, Detail: $"no longer namespace {t.Inode}"));
+                    opened[i] = new NetNsOpenResult(null, errno, failure);
                     continue;
                 }
                 indexes.Add(i);

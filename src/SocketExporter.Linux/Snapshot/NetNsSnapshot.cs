@@ -24,6 +24,11 @@ public sealed class NetNsSnapshot
     /// <summary>The netns label value: "host" for the host's namespace, else the nsfs inode.</summary>
     public required string Label { get; init; }
     public bool IsHost { get; init; }
+
+    /// <summary>The nsfs path through which it can be entered (setns): its /run/netns name or /proc/PID/ns/net of a
+    /// process inside, as found at this scrape; null for the exporter's own namespace. Checked against
+    /// <see cref="Inode"/> whenever it is opened (the pid may be another process's by then).</summary>
+    public string? NsPath { get; init; }
     public NetNsMethod Method { get; init; }
     /// <summary>Why sock_diag did not serve this namespace, when it did not.</summary>
     public ReadFailure? MethodError { get; init; }

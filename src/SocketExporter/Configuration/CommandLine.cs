@@ -307,16 +307,30 @@ public static class CommandLine
     /// parameter or a blank could never be scraped as written.
     /// </summary>
     /// <summary>"0", "500ms", "1s", "2.5s" (a bare number is seconds). Between 10 ms and an hour, or 0 (off).</summary>
-    internal static TimeSpan SampleInterval(string text)
+    internal static TimeSpan SampleInterval(string text) =>
+        TryParseSampleInterval(text, out TimeSpan interval, out string? problem) ? interval
+            : throw new UsageException($"--listen.sample-interval {problem}");
+
+    /// <summary>The flag's and the config file's (listen.sample_interval) one parser; <paramref name="problem"/> says
+    /// what is wrong, without naming where the value came from.</summary>
+    internal static bool TryParseSampleInterval(string text, out TimeSpan interval, out string? problem)
     {
+        interval = TimeSpan.Zero;
         string number = text.EndsWith("ms", StringComparison.Ordinal) ? text[..^2] : text.EndsWith('s') ? text[..^1] : text;
         double scale = text.EndsWith("ms", StringComparison.Ordinal) ? 0.001 : 1;
         if (!double.TryParse(number, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out double value))
-            throw new UsageException($"--listen.sample-interval must be a duration such as 500ms, 1s or 0 (off), not '{text}'");
-        TimeSpan interval = TimeSpan.FromSeconds(value * scale);
+        {
+            problem = $"must be a duration such as 500ms, 1s or 0 (off), not '{text}'";
+            return false;
+        }
+        interval = TimeSpan.FromSeconds(value * scale);
         if (interval != TimeSpan.Zero && (interval < TimeSpan.FromMilliseconds(10) || interval > TimeSpan.FromHours(1)))
-            throw new UsageException($"--listen.sample-interval must be 0 (off) or between 10ms and 1h, not '{text}'");
-        return interval;
+        {
+            problem = $"must be 0 (off) or between 10ms and 1h, not '{text}'";
+            return false;
+        }
+        problem = null;
+        return true;
     }
 
     private static string TelemetryPath(string path)

@@ -21,6 +21,7 @@ namespace SocketExporter.Configuration;
 /// devices: { include: "/dev/(sd|nvme).*" }
 /// limits: { max_series: 20000, drop_pid: true }
 /// watch_paths: [/mnt/data]
+/// listen: { sample_interval: 500ms }
 /// expected_listeners:
 ///   - { ports: "22", program: sshd }
 ///   - { ports: "80,443,8000-8999", program: "nginx|envoy", protocol: tcp }
@@ -61,7 +62,8 @@ public static class ConfigFile
                 "limits" => Limits(path, Mapping(path, value, key), options),
                 "watch_paths" => options with { WatchPaths = [.. options.WatchPaths, .. WatchPaths(path, value)] },
                 "expected_listeners" => options with { ExpectedListeners = ExpectedListeners(path, value) },
-                _ => throw Error(path, keyNode, $"unknown key '{key}' (known: filters, devices, limits, watch_paths, expected_listeners)"),
+                "listen" => Listen(path, Mapping(path, value, key), options),
+                _ => throw Error(path, keyNode, $"unknown key '{key}' (known: filters, devices, limits, watch_paths, expected_listeners, listen)"),
             };
         }
         return options;
@@ -136,6 +138,22 @@ public static class ConfigFile
                 },
                 _ => throw Error(path, keyNode, $"limits: unknown key '{key}' (max_series, max_unix_series, max_event_label_sets, drop_pid)"),
             };
+        }
+        return options;
+    }
+
+    /// <summary>listen.sample_interval mirrors --listen.sample-interval (same values, same bounds).</summary>
+    private static ExporterOptions Listen(string path, YamlMappingNode map, ExporterOptions options)
+    {
+        foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+        {
+            string key = Scalar(path, keyNode, "key");
+            if (key != "sample_interval")
+                throw Error(path, keyNode, $"listen: unknown key '{key}' (sample_interval)");
+            string text = Scalar(path, value, "listen.sample_interval");
+            options = CommandLine.TryParseSampleInterval(text, out TimeSpan interval, out string? problem)
+                ? options with { ListenSampleInterval = interval }
+                : throw Error(path, value, $"listen.sample_interval: {problem}");
         }
         return options;
     }

@@ -20,6 +20,7 @@ public sealed class ListenerSampleState
 
     private readonly object _lock = new();
     private readonly Dictionary<ulong, Dictionary<ulong, ushort>> _live = [];   // netns → inode → port
+    private readonly HashSet<ulong> _sampled = [];   // namespaces the sampler has recorded: scrapes no longer do
     private Dictionary<ListenerKey, long> _peaks = [];
     private List<ListenerChange> _changes = [];
     private long _samples, _dropped;
@@ -27,9 +28,17 @@ public sealed class ListenerSampleState
     public long Samples => Interlocked.Read(ref _samples);
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>Records one look at <paramref name="netns"/>'s TCP listeners (other entries are skipped). The first look
-    /// at a namespace is the baseline: its listeners were there before, not opened.</summary>
-    public void Record(ulong netns, IReadOnlyList<SocketEntry> sockets)
+    /// <summary>Records the sampler's look at <paramref name="netns"/>'s TCP listeners (other entries are skipped). The
+    /// first look at a namespace is the baseline: its listeners were there before, not opened. From then on the
+    /// namespace is the sampler's: scrapes' snapshots of it are no longer recorded (<see cref="RecordFromScrape"/>).</summary>
+    public void Record(ulong netns, IReadOnlyList<SocketEntry> sockets) => Record(netns, sockets, fromScrape: false);
+
+    /// <summary>Records a scrape's snapshot of <paramref name="netns"/>, unless the sampler has looked at it: a snapshot
+    /// read before the sampler's latest look, recorded after it, would reopen a listener the sampler already saw close.
+    /// Its peaks count either way (they were seen). Returns whether the listeners were recorded.</summary>
+    public bool RecordFromScrape(ulong netns, IReadOnlyList<SocketEntry> sockets) => Record(netns, sockets, fromScrape: true);
+
+    private bool Record(ulong netns, IReadOnlyList<SocketEntry> sockets, bool fromScrape)
     {
         var now = new Dictionary<ulong, ushort>();
         var queues = new Dictionary<ListenerKey, long>();
@@ -43,10 +52,14 @@ public sealed class ListenerSampleState
         }
         lock (_lock)
         {
-            Interlocked.Increment(ref _samples);
             foreach ((ListenerKey key, long length) in queues)
                 if (!_peaks.TryGetValue(key, out long peak) || length > peak)
                     _peaks[key] = length;
+            if (fromScrape && _sampled.Contains(netns))
+                return false;
+            if (!fromScrape)
+                _sampled.Add(netns);
+            Interlocked.Increment(ref _samples);
             if (_live.TryGetValue(netns, out var before))
             {
                 foreach ((ulong inode, ushort port) in now)
@@ -57,6 +70,7 @@ public sealed class ListenerSampleState
                         Add(new(netns, inode, port, Opened: false));
             }
             _live[netns] = now;
+            return true;
         }
     }
 
@@ -79,8 +93,11 @@ public sealed class ListenerSampleState
     public void Retain(IReadOnlySet<ulong> keep)
     {
         lock (_lock)
+        {
             foreach (ulong netns in _live.Keys.Where(n => !keep.Contains(n)).ToList())
                 _live.Remove(netns);
+            _sampled.IntersectWith(keep);
+        }
     }
 
     /// <summary>The peaks and changes since the last take; starts new ones (each scrape resets the peaks).</summary>

@@ -63,8 +63,8 @@ public sealed class ListenerSamplingCollector(ListenerSamplingOptions options) :
     {
         string[] labels = ["protocol", "port", "program", "netns"];
         Counter opened = metrics.Counter("socket_listeners_opened_total",
-            "TCP listening sockets that appeared, seen by the listener sampler (own namespace) or from scrape to scrape " +
-            "(other namespaces). program: the holder a scrape saw; \"\" for a listener that lived only between scrapes.", labels);
+            "TCP listening sockets that appeared, seen by the listener sampler, or from scrape to scrape in a namespace it " +
+            "cannot enter (socket_exporter_listener_sampled 0). program: the holder a scrape saw; \"\" for a listener that lived only between scrapes.", labels);
         Counter closed = metrics.Counter("socket_listeners_closed_total",
             "TCP listening sockets that went away, seen as socket_listeners_opened_total; same labels.", labels);
         foreach ((ListenerChurnKey key, var t) in source.Counters.Totals)
@@ -72,13 +72,20 @@ public sealed class ListenerSamplingCollector(ListenerSamplingOptions options) :
             opened.WithLabels("tcp", key.Port, key.Program, key.Netns).IncTo(t.Opened);
             closed.WithLabels("tcp", key.Port, key.Program, key.Netns).IncTo(t.Closed);
         }
+        Gauge sampled = metrics.NamespaceGauge("socket_exporter_listener_sampled",
+            "1 for a network namespace whose listening table the listener sampler looks at; 0 with the reason it does not " +
+            "(setns_denied: no CAP_SYS_ADMIN; setns_disabled: --netns.method=procfs; process_gone; failed): its listeners " +
+            "are then followed from scrape to scrape. Absent while the sampler is off.", "reason");
+        foreach ((string netns, string reason) in source.SamplerReasons())
+            sampled.WithLabels(netns, reason).Set(reason.Length == 0 ? 1 : 0);
         metrics.Counter("socket_exporter_listener_samples_total",
-            "Looks at a namespace's listening table: the sampler's and the scrapes'.", []).IncTo(source.State.Samples);
+            "Looks at a namespace's listening table: the sampler's, and the scrapes' of namespaces it has not looked at.", []).IncTo(source.State.Samples);
         metrics.Counter("socket_exporter_listener_sample_failures_total",
-            "Sampler looks that failed (sock_diag could not be opened or a dump failed): not used, so nothing counts as closed.", [])
+            "Sampler looks at a namespace that failed after entering it (sock_diag could not be opened or a dump failed): not " +
+            "used, so nothing counts as closed. Namespaces it cannot enter are in socket_exporter_listener_sampled.", [])
             .IncTo(source.Sampler?.Failures ?? 0);
         metrics.Counter("socket_exporter_listener_sampling_seconds_total",
-            "Time the sampler thread spent dumping and comparing listening tables.", []).IncTo(source.Sampler?.SamplingSeconds ?? 0);
+            "Time the sampler spent entering namespaces, dumping and comparing listening tables.", []).IncTo(source.Sampler?.SamplingSeconds ?? 0);
         metrics.Counter("socket_exporter_listener_changes_uncounted_total",
             "Listener openings or closings not counted: too many pending between two scrapes, or their namespace had no label.", [])
             .IncTo(source.Uncounted);

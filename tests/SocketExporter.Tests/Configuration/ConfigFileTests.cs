@@ -30,6 +30,10 @@ public sealed class ConfigFileTests : IDisposable
     [InlineData("devices:\n  exclude: \"[\"\n", 2, "devices.exclude: not a valid regular expression")]
     [InlineData("watch_paths: /mnt\n", 1, "watch_paths must be a list")]
     [InlineData("watch_paths: [relative]\n", 1, "'relative' is not an absolute path")]
+    [InlineData("listen:\n  sample_interval: fast\n", 2, "listen.sample_interval: must be a duration")]
+    [InlineData("listen:\n  sample_interval: 1ms\n", 2, "listen.sample_interval: must be 0 (off) or between 10ms and 1h")]
+    [InlineData("listen:\n  rate: 1s\n", 2, "listen: unknown key 'rate'")]
+    [InlineData("listen: 1s\n", 1, "listen must be a mapping")]
     [InlineData("limits: {max_series: 10\n", 1, "")]        // broken YAML: the parser's own message, with the line
     [InlineData("- just\n- a list\n", 1, "the top level must be a mapping")]
     // Found by scripts/fuzz.sh (config-file): YamlDotNet 18.1.0 threw InvalidOperationException, not a YamlException,
@@ -46,6 +50,18 @@ public sealed class ConfigFileTests : IDisposable
         Assert.Contains(message, e.Message);
         if (message.Length > 0)
             Assert.StartsWith($"{path}:{line}:", e.Message);
+    }
+
+    [Theory]
+    [InlineData("listen: { sample_interval: 250ms }\n", new string[0], 250)]
+    [InlineData("listen: { sample_interval: 0 }\n", new string[0], 0)]
+    [InlineData("listen: { sample_interval: 250ms }\n", new[] { "--listen.sample-interval=2s" }, 2000)]   // the flag wins
+    [InlineData("limits: { max_series: 5 }\n", new string[0], 1000)]                                     // absent: the default
+    public void Parse_ListenSampleInterval_MirrorsTheFlag(string yaml, string[] flags, int milliseconds)
+    {
+        string path = Write(yaml);
+        ExporterOptions o = CommandLine.Parse([.. flags, "--config.file=" + path], Collectors);
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), o.ListenSampleInterval);
     }
 
     [Fact]

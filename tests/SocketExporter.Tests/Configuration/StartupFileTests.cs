@@ -97,6 +97,17 @@ public sealed class StartupFileTests : IDisposable
     }
 
     [Fact]
+    public void Exporter_BadListenSampleIntervalInConfigFile_ExitsWith2NamingFileLineAndKey()
+    {
+        string path = Path.Combine(_dir, "interval.yml");
+        File.WriteAllText(path, "limits: { max_series: 100 }\nlisten:\n  sample_interval: often\n");
+        (int exit, string stderr) = Run($"--config.file={path}");
+        Assert.True(exit == 2, $"exit {exit}: {stderr}");
+        Assert.StartsWith($"socket_exporter: error: {path}:3: listen.sample_interval: must be a duration", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
     public void Exporter_AddressThisHostDoesNotHave_SaysCannotListenWithoutStackTrace()
     {
         // 192.0.2.1 is TEST-NET-1 (RFC 5737): never assigned, so bind(2) fails with EADDRNOTAVAIL.
