@@ -268,6 +268,11 @@ public sealed class DashboardAndRuleTests
         "socket_exporter_connection_events_malformed_total",
         "socket_exporter_connection_events_receive_buffer_bytes",
         "socket_exporter_connection_events_overflowed_label_sets_total",
+        "socket_listen_queue_peak",
+        "socket_listeners_opened_total",
+        "socket_listeners_closed_total",
+        "socket_exporter_listener_sampled",
+        "socket_exporter_listener_sampling_seconds_total",
     };
 
     private static readonly IReadOnlyList<string> ExpectedAlerts =

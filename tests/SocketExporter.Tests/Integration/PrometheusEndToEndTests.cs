@@ -25,11 +25,15 @@ public sealed class PrometheusEndToEndTests : IDisposable
         // payload both ways that close, and refused connects. One round before Prometheus's first sample, one after.
         using HolderProcess churnServer = HolderProcess.StartScript("churn.py", [], "server", "se-e2esrv", "0", "300");
         using HolderProcess churnClient = HolderProcess.StartScript("churn.py", [], "client", "se-e2ecli");
+        // And the listener churn panel: a listener that opens and closes between two scrapes, seen by the sampler.
+        using HolderProcess listeners = HolderProcess.StartScript("listener_burst.py", [], "listen");
         int churnPort = churnServer.Int("port"), refusedPort = ExporterProcess.FreePort();
+        var flashPorts = new List<int>();
         void Churn()
         {
             Assert.Equal(20, churnClient.Send($"connect {churnPort} 20 2000").GetProperty("connections").GetInt32());
             Assert.Equal(5, churnClient.Send($"refuse {refusedPort} 5").GetProperty("failed").GetInt32());
+            flashPorts.Add(listeners.Send("flash 1.5").GetProperty("port").GetInt32());   // 1.5 s: sampled at the default 1 s
         }
         // A policy that expects only the core holder's shared port, so the unexpected-listeners panel has rows (its other ports).
         string policy = Path.Combine(_workdir, "policy.yml");
@@ -44,6 +48,8 @@ public sealed class PrometheusEndToEndTests : IDisposable
         prometheus.WaitForSeries($"count(socket_listening{{instance=\"{instance}\"}})", minimumSamples: 3);
         prometheus.WaitForSeries($"count(socket_process_fds{{instance=\"{instance}\",pid=\"{fds.Pid}\"}})", minimumSamples: 3);
         prometheus.WaitForSeries($"count(socket_connections_closed_total{{instance=\"{instance}\",port=\"{churnPort}\"}})", minimumSamples: 3);
+        // The flashed listener's counters: rate() over them is a series (0 once flat) as soon as they have samples.
+        prometheus.WaitForSeries($"count(socket_listeners_closed_total{{instance=\"{instance}\",port=\"{flashPorts[0]}\"}})", minimumSamples: 3);
         Churn();
         // rate() over the panels' 1m window is above 0 once Prometheus has scraped the second round.
         prometheus.WaitForSeries($"sum(rate(socket_connections_closed_rtt_samples_total{{instance=\"{instance}\",port=\"{churnPort}\"}}[1m])) > 0", minimumSamples: 1);
