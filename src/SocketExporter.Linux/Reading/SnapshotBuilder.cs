@@ -49,7 +49,6 @@ public sealed class SnapshotBuilder : IDisposable
     /// once the walk is done.</remarks>
     public async Task<ScrapeSnapshot> BuildAsync(CancellationToken cancellation, Func<bool>? pastDeadline = null)
     {
-        var clock = Stopwatch.StartNew();
         SocketOwnerIndex owners = _owners;
         owners.Clear();
         HashSet<ulong>? wanted = _wanted;
@@ -76,7 +75,7 @@ public sealed class SnapshotBuilder : IDisposable
                 processError = new ReadFailure(procRootStatus.Value.Problem(_options.ProcfsPath)!);
         }
 
-        double socketSeconds = 0;
+        double socketSeconds = 0, processSeconds;
         int threadOnlyNamespaces;
         Task<List<NetNsSnapshot>> socketRead;
         using (procRoot)
@@ -106,8 +105,11 @@ public sealed class SnapshotBuilder : IDisposable
                         foreach (SocketEntry s in ns.Sockets)
                             wanted.Add(s.Inode);
                 }
+                long walkStart = Stopwatch.GetTimestamp();
                 walk = await _walk.WalkAsync(procRoot, processError is null ? pids : [], watches, owners, _lastProcessCount + 16,
                     cancellation, pastDeadline).ConfigureAwait(false);
+                // The walk alone: not the wait for the socket tables after it, nor (OnlySocketHolders) before it.
+                processSeconds = Stopwatch.GetElapsedTime(walkStart).TotalSeconds;
                 foreach (ProcessEntry entry in walk.Processes)
                     if (discovery.PidNamespaces.TryGetValue(entry.Pid, out ulong ns))
                         entry.NetNs = labels.TryGetValue(ns, out string? label) ? label : ns.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -126,7 +128,6 @@ public sealed class SnapshotBuilder : IDisposable
         }
         // Processes the walk did not reach keep their identities for the next scrape; the others that were not seen are gone.
         _identities.Rotate(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(walk.Unwalked));
-        double processSeconds = clock.Elapsed.TotalSeconds;
         List<NetNsSnapshot> namespaces = await socketRead.ConfigureAwait(false);
         _lastProcessCount = walk.Processes.Count;
 
