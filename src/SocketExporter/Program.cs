@@ -130,6 +130,7 @@ public static class Program
             // Namespaces the netns filter drops are not even read: each costs several kernel hash-table walks.
             NamespaceFilter = options.Metrics.Filter.For("netns"),
             WatchPaths = options.WatchPaths,
+            WalkWorkers = options.WalkWorkers,
         }, SnapshotNeeds.Of(collectors));
         builder.Services.AddSingleton(build);
         builder.Services.AddSingleton(options.Metrics);

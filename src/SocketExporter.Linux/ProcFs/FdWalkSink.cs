@@ -7,21 +7,24 @@ namespace SocketExporter.Linux.ProcFs;
 /// for the whole walk, which process holds each socket inode, the device nodes held, network namespaces kept open
 /// through an nsfs descriptor and descriptors whose link could not be read; for the process being walked (see
 /// <see cref="StartProcess"/>), its descriptor counts by kind and, when paths are watched, its open files per filesystem.
-/// One sink per walk, never shared between threads.
+/// One sink per walker thread, never shared between threads: a parallel walk gives each worker its own and joins
+/// them when all are done (Reading.ProcessWalk), so the per-descriptor path takes no lock.
 /// </summary>
-/// <param name="owners">Filled with (socket inode, process index) pairs.</param>
 /// <param name="statPaths">statx path targets to tell files, directories, FIFOs and devices apart (--no-statx turns it off).</param>
 /// <param name="countFilesystems">Count each process's open files per filesystem (for --watch.path).</param>
 /// <param name="keepSockets">When given, only these socket inodes are recorded as owned (the others are counted as
 /// descriptors only), and <see cref="KeptSockets"/> says whether the current process holds any.</param>
-public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool countFilesystems = false, IReadOnlySet<ulong>? keepSockets = null)
+public sealed class FdWalkSink(bool statPaths, bool countFilesystems = false, IReadOnlySet<ulong>? keepSockets = null)
 {
     private readonly HashSet<ulong> _heldNamespaces = [];
     private FdReadProblems _problems;
     private FdKindCounts _counts;
     private int _firstDeviceOfProcess;
 
-    public SocketOwnerIndex Owners => owners;
+    /// <summary>(socket inode, process index) for every socket descriptor recorded, in walk order; a socket held through
+    /// several descriptors of one process (dup) appears once per descriptor (<see cref="SocketOwnerIndex.Add"/> keeps one).</summary>
+    public List<SocketHold> SocketHolds { get; } = [];
+
     public bool StatPaths => statPaths;
 
     /// <summary>Whether only some sockets are recorded (see the constructor's keepSockets).</summary>
@@ -48,6 +51,20 @@ public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool cou
     /// <summary>The current process's open files per filesystem; null unless counted.</summary>
     public Dictionary<FilesystemId, int>? Filesystems { get; } = countFilesystems ? [] : null;
 
+    /// <summary>Forgets everything recorded, keeping the lists' capacity for the next walk.</summary>
+    public void Reset()
+    {
+        SocketHolds.Clear();
+        Devices.Clear();
+        _heldNamespaces.Clear();
+        _problems = default;
+        _counts = default;
+        KeptSockets = 0;
+        Filesystems?.Clear();
+        ProcessIndex = -1;
+        _firstDeviceOfProcess = 0;
+    }
+
     /// <summary>Starts recording the process that will be entry <paramref name="processIndex"/>: its counts start at zero.</summary>
     public void StartProcess(int processIndex)
     {
@@ -68,7 +85,7 @@ public sealed class FdWalkSink(SocketOwnerIndex owners, bool statPaths, bool cou
     {
         if (keepSockets is not null && !keepSockets.Contains(inode))
             return;
-        owners.Add(inode, ProcessIndex);
+        SocketHolds.Add(new SocketHold(inode, ProcessIndex));
         KeptSockets++;
     }
 

@@ -9,6 +9,9 @@ namespace SocketExporter.Linux.Reading;
 /// (setresuid) and its cgroup (a runtime moving it, a service joining a scope) without changing its start time, so
 /// an entry is served only while the uid and the raw /proc/PID/cgroup text the caller read this scrape still match
 /// what it was built from: the check costs the two small reads, not the parsing. Entries not seen in a scrape are dropped.
+/// Safe for the threads of one walk: during a walk only <see cref="TryGet"/> and <see cref="Add"/> run, which read the
+/// last scrape's entries (never written then) and write this scrape's under a lock — once per process, not per descriptor.
+/// <see cref="Rotate"/> runs after every walker has stopped.
 /// </summary>
 public sealed class ProcessIdentityCache
 {
@@ -16,6 +19,7 @@ public sealed class ProcessIdentityCache
 
     private Dictionary<int, Entry> _current = [];
     private Dictionary<int, Entry> _next = [];
+    private readonly Lock _gate = new();
 
     /// <param name="uid">The effective uid read this scrape (uint.MaxValue when unreadable).</param>
     /// <param name="cgroupText">/proc/PID/cgroup as read this scrape (empty when unreadable).</param>
@@ -25,7 +29,8 @@ public sealed class ProcessIdentityCache
             && cached.Identity.Program == stat.Comm && cached.Identity.Uid == uid && cgroupText.SequenceEqual(cached.CgroupText))
         {
             identity = cached.Identity;
-            _next[stat.Pid] = cached;
+            lock (_gate)
+                _next[stat.Pid] = cached;
             return true;
         }
         identity = null!;
@@ -33,7 +38,11 @@ public sealed class ProcessIdentityCache
     }
 
     /// <param name="cgroupText">The /proc/PID/cgroup text <paramref name="identity"/>'s cgroup was parsed from (kept, not copied).</param>
-    public void Add(ProcessIdentity identity, byte[] cgroupText) => _next[identity.Pid] = new Entry(identity, cgroupText);
+    public void Add(ProcessIdentity identity, byte[] cgroupText)
+    {
+        lock (_gate)
+            _next[identity.Pid] = new Entry(identity, cgroupText);
+    }
 
     /// <summary>Ends a scrape: what was not seen is forgotten, except the processes a walk cut short did not reach
     /// (<paramref name="unwalked"/>). Only those: a process the walk reached and found gone is forgotten, or a host

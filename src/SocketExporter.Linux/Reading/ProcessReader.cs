@@ -20,7 +20,7 @@ public enum ProcessReadStatus
 /// <summary>
 /// Reads one process at a time: /proc/PID/stat, status (the effective uid), cgroup, the fd table (into the walk's
 /// <see cref="FdWalkSink"/>), limits, and what keeps a watched filesystem busy. Reuses its buffers from one process to
-/// the next, so one reader serves one thread.
+/// the next, so one reader serves one thread (a parallel walk gives each thread its own: see <see cref="WalkWorker"/>).
 /// </summary>
 internal sealed class ProcessReader(SnapshotOptions options, ProcFileReader files, ProcessIdentityCache identities, UserDirectory users)
 {
@@ -83,7 +83,6 @@ internal sealed class ProcessReader(SnapshotOptions options, ProcFileReader file
         ReadOnlySpan<byte> cgroupText = ReadCgroupText(procRoot, pid, path);
         if (identities.TryGet(stat, uid, cgroupText, out ProcessIdentity identity))
             return identity;
-        // Before the user lookup: it may read /etc/passwd through the same buffer cgroupText points into.
         CgroupInfo cgroup = cgroupText.IsEmpty ? CgroupInfo.None : CgroupParser.Parse(System.Text.Encoding.UTF8.GetString(cgroupText));
         byte[] cgroupCopy = cgroupText.ToArray();
         identity = new ProcessIdentity(pid, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), stat.Comm,

@@ -14,10 +14,11 @@ namespace SocketExporter.Linux.Reading;
 public sealed class SnapshotBuilder : IDisposable
 {
     private readonly SnapshotOptions _options;
-    private readonly ProcFileReader _files = new();
     private readonly PidLister _pidLister = new();
     private readonly ProcessIdentityCache _identities = new();
-    private readonly ProcessReader _processReader;
+    private readonly ProcessWalk _walk;
+    // OnlySocketHolders: the read sockets' inodes, filled before each walk and only read during it.
+    private readonly HashSet<ulong>? _wanted;
     private readonly NetNsSocketReader _namespaceSockets;
     private readonly NetNsDiscovery _discovery;
     private readonly byte[] _procRootZ;
@@ -29,7 +30,8 @@ public sealed class SnapshotBuilder : IDisposable
     public SnapshotBuilder(SnapshotOptions options)
     {
         _options = options;
-        _processReader = new ProcessReader(options, _files, _identities, new UserDirectory(options.ProcfsPath, _files));
+        _wanted = options.OnlySocketHolders ? [] : null;
+        _walk = new ProcessWalk(options, _identities, new UserDirectory(options.ProcfsPath), _wanted);
         _namespaceSockets = new NetNsSocketReader(options.ProcfsPath, options.ProcNetOnly, options.UseSetns, options.Sockets);
         _discovery = new NetNsDiscovery(options.ProcfsPath);
         _procRootZ = PathBytes.ToNulTerminated(options.ProcfsPath);
@@ -41,22 +43,18 @@ public sealed class SnapshotBuilder : IDisposable
     /// process walk skips the remaining processes and other network namespaces not yet read are skipped, each counted
     /// in the snapshot (<see cref="ScrapeSnapshot.SkippedProcesses"/>, <see cref="ScrapeSnapshot.SkippedNamespaces"/>),
     /// so that a scrape answers within Prometheus's timeout with what could be read, and says what is missing.</param>
-    /// <remarks>The process walk runs synchronously on the calling thread (procfs answers synchronously; the coordinator
-    /// calls from a pool thread); the socket tables are read meanwhile by <see cref="NetNsSocketReader.ReadAsync"/> on the
-    /// pool and the namespace worker thread, and awaited once the walk is done.</remarks>
+    /// <remarks>The process walk runs on the calling thread and up to <see cref="SnapshotOptions.WalkWorkers"/> - 1 pool
+    /// threads (<see cref="ProcessWalk"/>; procfs answers synchronously, so each is CPU-bound); the socket tables are read
+    /// meanwhile by <see cref="NetNsSocketReader.ReadAsync"/> on the pool and the namespace worker thread, and awaited
+    /// once the walk is done.</remarks>
     public async Task<ScrapeSnapshot> BuildAsync(CancellationToken cancellation, Func<bool>? pastDeadline = null)
     {
-        var clock = Stopwatch.StartNew();
-        int skipped = 0;
         SocketOwnerIndex owners = _owners;
         owners.Clear();
-        var processes = new List<ProcessEntry>(_lastProcessCount + 16);
-        // OnlySocketHolders: filled with the read sockets' inodes before the walk starts (see below).
-        HashSet<ulong>? wanted = _options.OnlySocketHolders ? [] : null;
-        var fds = new FdWalkSink(owners, _options.ClassifyPathDescriptors, countFilesystems: _options.WatchPaths.Count > 0, keepSockets: wanted);
+        HashSet<ulong>? wanted = _wanted;
+        wanted?.Clear();
         (List<WatchedPath> watches, List<ReadFailure> watchErrors) = ResolveWatches();
-        var pathHolds = new List<PathHold>();
-        int unreadable = 0, failed = 0;
+        ProcessWalk.Result walk;
         ReadFailure? processError = null;
         var pids = new List<int>(_lastProcessCount + 16);
         int descriptorOnlyNamespaces = 0;
@@ -77,7 +75,7 @@ public sealed class SnapshotBuilder : IDisposable
                 processError = new ReadFailure(procRootStatus.Value.Problem(_options.ProcfsPath)!);
         }
 
-        double socketSeconds = 0;
+        double socketSeconds = 0, processSeconds;
         int threadOnlyNamespaces;
         Task<List<NetNsSnapshot>> socketRead;
         using (procRoot)
@@ -107,31 +105,17 @@ public sealed class SnapshotBuilder : IDisposable
                         foreach (SocketEntry s in ns.Sockets)
                             wanted.Add(s.Inode);
                 }
-                int walked = 0;
-                foreach (int pid in processError is null ? pids : [])
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    if (pastDeadline is not null && pastDeadline())
-                    {
-                        skipped = pids.Count - walked;
-                        break;
-                    }
-                    walked++;
-                    (ProcessReadStatus status, ProcessEntry? entry) = _processReader.Read(procRoot, pid, processes.Count, fds, watches, pathHolds);
-                    switch (status)
-                    {
-                        case ProcessReadStatus.FdsDenied: unreadable++; break;
-                        case ProcessReadStatus.Failed: failed++; break;
-                    }
-                    if (entry is null)
-                        continue;
-                    if (discovery.PidNamespaces.TryGetValue(pid, out ulong ns))
+                long walkStart = Stopwatch.GetTimestamp();
+                walk = await _walk.WalkAsync(procRoot, processError is null ? pids : [], watches, owners, _lastProcessCount + 16,
+                    cancellation, pastDeadline).ConfigureAwait(false);
+                // The walk alone: not the wait for the socket tables after it, nor (OnlySocketHolders) before it.
+                processSeconds = Stopwatch.GetElapsedTime(walkStart).TotalSeconds;
+                foreach (ProcessEntry entry in walk.Processes)
+                    if (discovery.PidNamespaces.TryGetValue(entry.Pid, out ulong ns))
                         entry.NetNs = labels.TryGetValue(ns, out string? label) ? label : ns.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    processes.Add(entry);
-                }
                 // Namespaces held only through an nsfs descriptor: no process or thread is in one, so none was read.
                 if (_options.AllNamespaces)
-                    foreach (ulong held in fds.HeldNamespaces)
+                    foreach (ulong held in walk.HeldNamespaces)
                         if (!labels.ContainsKey(held))
                             descriptorOnlyNamespaces++;
             }
@@ -143,30 +127,29 @@ public sealed class SnapshotBuilder : IDisposable
             }
         }
         // Processes the walk did not reach keep their identities for the next scrape; the others that were not seen are gone.
-        _identities.Rotate(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pids)[(pids.Count - skipped)..]);
-        double processSeconds = clock.Elapsed.TotalSeconds;
+        _identities.Rotate(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(walk.Unwalked));
         List<NetNsSnapshot> namespaces = await socketRead.ConfigureAwait(false);
-        _lastProcessCount = processes.Count;
+        _lastProcessCount = walk.Processes.Count;
 
         return new ScrapeSnapshot
         {
             Namespaces = namespaces,
-            Processes = processes,
+            Processes = walk.Processes,
             Owners = owners,
-            DeviceHolds = fds.Devices,
-            DeviceNames = fds.Devices.Count == 0 ? new Dictionary<DeviceNumber, string>()
-                : _deviceNodes.Resolve(fds.Devices.Select(d => d.Device)),
+            DeviceHolds = walk.Devices,
+            DeviceNames = walk.Devices.Count == 0 ? new Dictionary<DeviceNumber, string>()
+                : _deviceNodes.Resolve(walk.Devices.Select(d => d.Device)),
             ProcessError = processError,
             ProcRoot = procRootStatus,
             ThreadOnlyNamespaces = threadOnlyNamespaces,
             DescriptorOnlyNamespaces = descriptorOnlyNamespaces,
             Watches = watches,
             WatchErrors = watchErrors,
-            PathHolds = pathHolds,
-            UnreadableProcesses = unreadable,
-            FailedProcesses = failed,
-            UnreadableDescriptors = fds.Problems,
-            SkippedProcesses = skipped,
+            PathHolds = walk.PathHolds,
+            UnreadableProcesses = walk.Unreadable,
+            FailedProcesses = walk.Failed,
+            UnreadableDescriptors = walk.Problems,
+            SkippedProcesses = walk.Unwalked.Count,
             SocketReadSeconds = socketSeconds,
             ProcessReadSeconds = processSeconds,
         };

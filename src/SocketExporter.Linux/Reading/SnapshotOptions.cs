@@ -2,6 +2,17 @@ namespace SocketExporter.Linux.Reading;
 
 public sealed record SnapshotOptions
 {
+    /// <summary>The default's ceiling: the walk is kernel time in readlinkat per descriptor, which scales with cores, but
+    /// every thread also wants its own buffers and the socket dumps run beside the walk; a few threads take most of the gain.</summary>
+    public const int MaxDefaultWalkWorkers = 4;
+
+    /// <summary>Threads walking /proc (--scrape.walk-workers): by default as many as the cores the exporter may use
+    /// (Environment.ProcessorCount counts a cgroup CPU limit and the affinity mask), at most <see cref="MaxDefaultWalkWorkers"/>.</summary>
+    public static int DefaultWalkWorkers => Math.Clamp(Environment.ProcessorCount, 1, MaxDefaultWalkWorkers);
+
+    /// <summary>Threads that read processes at once, the calling thread included (see ProcessWalk); at least 1.</summary>
+    public int WalkWorkers { get; init; } = DefaultWalkWorkers;
+
     /// <summary>Mount point of the proc filesystem to read (--path.procfs).</summary>
     public string ProcfsPath { get; init; } = "/proc";
 

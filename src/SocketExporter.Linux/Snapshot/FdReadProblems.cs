@@ -34,6 +34,15 @@ public struct FdReadProblems
         _ => "error",
     };
 
+    /// <summary>Adds another walker's sums (a parallel walk joins its workers' problems).</summary>
+    internal void Add(in FdReadProblems other)
+    {
+        NameTooLong += other.NameTooLong;
+        Truncated += other.Truncated;
+        Failed += other.Failed;
+        Unclassified += other.Unclassified;
+    }
+
     internal void Add(FdReadProblem problem)
     {
         switch (problem)

@@ -49,6 +49,14 @@ public sealed class SocketOwnerIndex
         _head[inode] = _links.Count - 1;
     }
 
+    /// <summary>Adds a walk's holds in order, their process indexes shifted by <paramref name="processOffset"/> (where a
+    /// walker's own process list starts in the snapshot's).</summary>
+    public void AddRange(ReadOnlySpan<SocketHold> holds, int processOffset = 0)
+    {
+        foreach (SocketHold hold in holds)
+            Add(hold.Inode, hold.ProcessIndex + processOffset);
+    }
+
     public bool IsHeld(ulong inode) => _head.ContainsKey(inode);
 
     /// <summary>The process indexes holding <paramref name="inode"/>, most recent first; none when no visible process does.</summary>

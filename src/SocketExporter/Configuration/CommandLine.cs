@@ -36,6 +36,8 @@ public static class CommandLine
                                        /proc/PID/net; procfs: /proc/PID/net only (no CAP_SYS_ADMIN needed).
           --listen.sample-interval=1s  How often to sample the listening TCP table between scrapes (own network namespace)
                                        for socket_listen_queue_peak and listener churn: 500ms, 1s, 2.5s; 0 turns it off.
+          --scrape.walk-workers=N      Threads reading /proc/PID/fd during a scrape (default: the CPUs the exporter may
+                                       use, at most {Linux.Reading.SnapshotOptions.MaxDefaultWalkWorkers}; this host: {Linux.Reading.SnapshotOptions.DefaultWalkWorkers}).
           --watch.path=PATH            Report processes keeping PATH's filesystem busy (fuser -vm). Repeatable.
           --filter.program.include=RE / --filter.program.exclude=RE
                                        Keep / drop series by program (anchored regex).
@@ -65,6 +67,9 @@ public static class CommandLine
           --[no-]collector.NAME        Enable or disable a collector. Collectors (all enabled by default):
                                        {string.Join(", ", collectorNames)}
         """;
+
+    /// <summary>Each walker keeps its own buffers (about 40 KiB, more for a large fd table); past the cores, more only wait.</summary>
+    private const int MaxWalkWorkers = 256;
 
     public static ExporterOptions Parse(IReadOnlyList<string> args, IReadOnlyCollection<string> collectorNames)
     {
@@ -249,6 +254,13 @@ public static class CommandLine
                         || maxUnixSeries < 1)
                         throw new UsageException($"--metrics.max-unix-series must be a whole number of at least 1, not '{maxUnix}'");
                     options = options with { Metrics = options.Metrics with { MaxUnixSeries = maxUnixSeries } };
+                    break;
+                case "scrape.walk-workers":
+                    string walkers = Value();
+                    if (!int.TryParse(walkers, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int walkWorkers)
+                        || walkWorkers is < 1 or > MaxWalkWorkers)
+                        throw new UsageException($"--scrape.walk-workers must be a whole number from 1 to {MaxWalkWorkers}, not '{walkers}'");
+                    options = options with { WalkWorkers = walkWorkers };
                     break;
                 case "listen.sample-interval":
                     options = options with { ListenSampleInterval = SampleInterval(Value()) };

@@ -18,6 +18,9 @@ public sealed record ExporterOptions
     public bool ProcNetOnly { get; init; }
     public List<string> WatchPaths { get; init; } = [];
     public TimeSpan ListenSampleInterval { get; init; } = Sampling.ListenerSamplingOptions.DefaultInterval;
+
+    /// <summary>--scrape.walk-workers: threads reading /proc during a scrape.</summary>
+    public int WalkWorkers { get; init; } = Linux.Reading.SnapshotOptions.DefaultWalkWorkers;
     public bool AllNamespaces { get; init; } = true;
     public bool UseSetns { get; init; } = true;
     public Collectors.MetricOptions Metrics { get; init; } = new();

@@ -16,8 +16,7 @@ public sealed class FdWalkerTests
     public void Walk_FixturePid4242_CountsKindsAndRecordsSocketInodes()
     {
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));
-        var owners = new SocketOwnerIndex();
-        var sink = new FdWalkSink(owners, statPaths: false);
+        var sink = new FdWalkSink(statPaths: false);
         sink.StartProcess(7);
 
         FdWalkStatus status = new FdWalker().Walk(root, 4242, sink);
@@ -27,9 +26,9 @@ public sealed class FdWalkerTests
         Assert.Equal(FdWalkStatus.Read, status);
         Assert.Equal(10, counts.Total);
         Assert.Equal((4, 1, 1, 3, 1), (counts[FdKind.Socket], counts[FdKind.Pipe], counts[FdKind.AnonInode], counts[FdKind.File], counts[FdKind.Other]));
-        Assert.Equal(4, owners.SocketCount);
+        Assert.Equal(4, Index(sink).SocketCount);
         foreach (ulong inode in new ulong[] { 5001, 5002, 616857, 616872 })
-            Assert.Equal([7], Owners(owners, inode));
+            Assert.Equal([7], Owners(sink, inode));
         Assert.Empty(devices);   // nothing was statx'ed
     }
 
@@ -37,9 +36,8 @@ public sealed class FdWalkerTests
     public void Walk_FixtureTree_SharedSocketHasBothHolders()
     {
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));
-        var owners = new SocketOwnerIndex();
         var walker = new FdWalker();
-        var sink = new FdWalkSink(owners, statPaths: false);
+        var sink = new FdWalkSink(statPaths: false);
 
         sink.StartProcess(0);
         Assert.Equal(FdWalkStatus.Read, walker.Walk(root, 4242, sink));
@@ -49,10 +47,10 @@ public sealed class FdWalkerTests
         FdKindCounts counts1 = sink.Counts;
 
         // README: 5 unique socket inodes, 6 socket fds; 5001 held by 4242 and 1.
-        Assert.Equal(5, owners.SocketCount);
+        Assert.Equal(5, Index(sink).SocketCount);
         Assert.Equal(6, counts4242[FdKind.Socket] + counts1[FdKind.Socket]);
-        Assert.Equal([1, 0], Owners(owners, 5001));
-        Assert.Equal([1], Owners(owners, 5003));
+        Assert.Equal([1, 0], Owners(sink, 5001));
+        Assert.Equal([1], Owners(sink, 5003));
         Assert.Equal((6, 3, 2, 1), (counts1.Total, counts1[FdKind.File], counts1[FdKind.Socket], counts1[FdKind.AnonInode]));
     }
 
@@ -60,15 +58,14 @@ public sealed class FdWalkerTests
     public void Walk_FixturePidWithoutFdDirectory_IsVanishedWithNothingCounted()
     {
         using SafeFd root = OpenDirectory(Fixture.Path("proc"));
-        var owners = new SocketOwnerIndex();
-        var sink = new FdWalkSink(owners, statPaths: true);
+        var sink = new FdWalkSink(statPaths: true);
         sink.StartProcess(0);
 
         FdWalkStatus status = new FdWalker().Walk(root, 4243, sink);
         FdKindCounts counts = sink.Counts;
 
         Assert.Equal(FdWalkStatus.Vanished, status);
-        Assert.Equal((0, 0), (counts.Total, owners.SocketCount));
+        Assert.Equal((0, 0), (counts.Total, Index(sink).SocketCount));
     }
 
     [Fact, Trait("Category", "Integration")]
@@ -82,8 +79,7 @@ public sealed class FdWalkerTests
             using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
             using SafeFd directory = OpenDirectory(Path.GetTempPath());
             using SafeFd proc = OpenDirectory("/proc");
-            var owners = new SocketOwnerIndex();
-            var sink = new FdWalkSink(owners, statPaths: true);
+            var sink = new FdWalkSink(statPaths: true);
             sink.StartProcess(3);
 
             FdWalkStatus status = new FdWalker().Walk(proc, Environment.ProcessId, sink);
@@ -93,7 +89,7 @@ public sealed class FdWalkerTests
             Assert.Equal(FdWalkStatus.Read, status);
             ulong[] inodes = trio.Inodes;
             Assert.Equal(3, inodes.Distinct().Count());
-            Assert.All(inodes, inode => Assert.Equal([3], Owners(owners, inode)));
+            Assert.All(inodes, inode => Assert.Equal([3], Owners(sink, inode)));
             Assert.True(counts[FdKind.Socket] >= 3, $"sockets: {counts[FdKind.Socket]}");
             Assert.True(counts[FdKind.Pipe] >= 2, $"pipes: {counts[FdKind.Pipe]}");          // both ends of the pipe
             Assert.True(counts[FdKind.File] >= 1, $"files: {counts[FdKind.File]}");
@@ -116,7 +112,7 @@ public sealed class FdWalkerTests
     {
         using SafeFd directory = OpenDirectory(Path.GetTempPath());
         using SafeFd proc = OpenDirectory("/proc");
-        var sink = new FdWalkSink(new SocketOwnerIndex(), statPaths: false);
+        var sink = new FdWalkSink(statPaths: false);
         sink.StartProcess(0);
 
         FdWalkStatus status = new FdWalker().Walk(proc, Environment.ProcessId, sink);
@@ -134,8 +130,7 @@ public sealed class FdWalkerTests
         // as a short target), and statx on the link still finds each socket's inode and each descriptor's kind.
         using var trio = new OwnTcpTrio(IPAddress.Loopback);
         using SafeFd proc = OpenDirectory("/proc");
-        var owners = new SocketOwnerIndex();
-        var sink = new FdWalkSink(owners, statPaths: false);
+        var sink = new FdWalkSink(statPaths: false);
         sink.StartProcess(5);
         var walker = new FdWalker(targetBufferSize: 8);
 
@@ -146,7 +141,7 @@ public sealed class FdWalkerTests
         FdReadProblems problems = sink.Problems;
         Assert.True(problems.Truncated >= 3, $"truncated: {problems.Truncated}");
         Assert.Equal((0, 0), (problems.NameTooLong, problems.Failed));
-        Assert.All(trio.Inodes, inode => Assert.Equal([5], Owners(owners, inode)));
+        Assert.All(trio.Inodes, inode => Assert.Equal([5], Owners(sink, inode)));
         Assert.True(counts[FdKind.Socket] >= 3, $"sockets: {counts[FdKind.Socket]}");
     }
 
@@ -154,15 +149,14 @@ public sealed class FdWalkerTests
     public void Walk_NonexistentPid_IsVanished()
     {
         using SafeFd proc = OpenDirectory("/proc");
-        var owners = new SocketOwnerIndex();
-        var sink = new FdWalkSink(owners, statPaths: true);
+        var sink = new FdWalkSink(statPaths: true);
         sink.StartProcess(0);
 
         FdWalkStatus status = new FdWalker().Walk(proc, ImpossiblePid, sink);
         FdKindCounts counts = sink.Counts;
 
         Assert.Equal(FdWalkStatus.Vanished, status);
-        Assert.Equal((0, 0), (counts.Total, owners.SocketCount));
+        Assert.Equal((0, 0), (counts.Total, Index(sink).SocketCount));
     }
 
     private static SafeFd OpenDirectory(string path)
@@ -172,10 +166,18 @@ public sealed class FdWalkerTests
         return fd;
     }
 
-    private static List<int> Owners(SocketOwnerIndex index, ulong inode)
+    /// <summary>The sink's socket holds as the snapshot keeps them.</summary>
+    internal static SocketOwnerIndex Index(FdWalkSink sink)
+    {
+        var index = new SocketOwnerIndex();
+        index.AddRange(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sink.SocketHolds));
+        return index;
+    }
+
+    private static List<int> Owners(FdWalkSink sink, ulong inode)
     {
         var owners = new List<int>();
-        foreach (int process in index.GetOwners(inode))
+        foreach (int process in Index(sink).GetOwners(inode))
             owners.Add(process);
         return owners;
     }

@@ -23,7 +23,7 @@ public sealed class ProcessReaderTests : IDisposable
         Assert.Equal((4242, "evil) x", true, 10), (entry.Pid, entry.Identity.Program, entry.FdsReadable, entry.Fds.Total));
         Assert.Equal(4, entry.Fds[FdKind.Socket]);
         var owners = new List<int>();
-        foreach (int owner in sink.Owners.GetOwners(5001))
+        foreach (int owner in ProcFs.FdWalkerTests.Index(sink).GetOwners(5001))
             owners.Add(owner);
         Assert.Equal([3], owners);
         Assert.NotNull(entry.FdLimit);
@@ -36,7 +36,7 @@ public sealed class ProcessReaderTests : IDisposable
         (ProcessReadStatus status, ProcessEntry? entry, FdWalkSink sink) = Read(Fixture.Path("proc"), 4243, index: 0);
 
         Assert.Equal((ProcessReadStatus.Failed, null), (status, entry));
-        Assert.Equal(0, sink.Owners.SocketCount);
+        Assert.Equal(0, ProcFs.FdWalkerTests.Index(sink).SocketCount);
     }
 
     [Fact, Trait("Category", "Unit")]
@@ -87,8 +87,8 @@ public sealed class ProcessReaderTests : IDisposable
         {
             var files = new ProcFileReader();
             var reader = new ProcessReader(new SnapshotOptions { ProcfsPath = procfs }, files, new ProcessIdentityCache(),
-                new UserDirectory(procfs, files));
-            var sink = new FdWalkSink(new SocketOwnerIndex(), statPaths: false);
+                new UserDirectory(procfs));
+            var sink = new FdWalkSink(statPaths: false);
             (ProcessReadStatus status, ProcessEntry? entry) = reader.Read(root, pid, index, sink, [], []);
             return (status, entry, sink);
         }
