@@ -31,37 +31,17 @@ done
 for tool in python3 ss lsof; do
   command -v "$tool" >/dev/null || { echo "who.sh: $tool not found" >&2; exit 1; }
 done
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# shellcheck source=bench/lib/load.sh
+source "$BENCH_DIR/lib/load.sh"
 
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/socket-exporter-who.XXXXXX")
-LG_PID=""
 cleanup() {
-  exec 3>&- 2>/dev/null || true   # EOF on loadgen's stdin starts its teardown
-  if [[ -n $LG_PID ]]; then
-    for _ in $(seq 100); do kill -0 "$LG_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -TERM "$LG_PID" 2>/dev/null || true
-    wait "$LG_PID" 2>/dev/null || true
-  fi
+  load_stop
   rm -rf "$TMPD"
 }
 trap cleanup EXIT
 
-# Client processes hold ~connections/50 sockets each by default; more connections need more client processes
-# under the same fd limit.
-clients=$(( CONNECTIONS / 2000 + 50 ))
-echo "== building load: $CONNECTIONS connections" >&2
-mkfifo "$TMPD/loadgen.in"
-python3 "$BENCH_DIR/loadgen.py" --connections "$CONNECTIONS" --client-procs "$clients" --timeout 300 \
-  <"$TMPD/loadgen.in" >"$TMPD/loadgen.out" 2>"$TMPD/loadgen.err" &
-LG_PID=$!
-exec 3>"$TMPD/loadgen.in"
-ready=""
-for (( i = 0; i < 3000; i++ )); do
-  if ready=$(grep -m1 '^READY ' "$TMPD/loadgen.out"); then break; fi
-  kill -0 "$LG_PID" 2>/dev/null || { echo "who.sh: loadgen exited:" >&2; cat "$TMPD/loadgen.err" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n $ready ]] || { echo "who.sh: loadgen not READY" >&2; exit 1; }
+load_start "$CONNECTIONS"
 
 if [[ -z $PORT ]]; then
   # The listening port with the most established connections accepted on it.

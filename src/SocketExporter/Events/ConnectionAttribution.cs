@@ -53,23 +53,44 @@ public sealed class ConnectionAttribution
             // Only the namespace's port range is kept, not its socket lists (which the next scrape's read reuses).
             var rules = new NetNsSnapshot { Inode = ns.Inode, Label = ns.Label, Sockets = [], SocketTables = [], EphemeralPorts = ns.EphemeralPorts };
             var view = new Namespace(rules, services.For(ns));
+            // Listeners first: a connection whose answer the listener rule already gives need not be remembered.
+            int connections = 0;
             foreach (SocketEntry s in ns.Sockets)
             {
                 if (s.Protocol != SocketProtocol.Tcp)
                     continue;
+                if (s.State != SocketState.Listen)
+                    connections++;
+                else if (FirstProgram(snapshot, s.Inode) is { Length: > 0 } program)
+                    view.ListenerPrograms.TryAdd(s.LocalPort, program);
+            }
+            // Sized once: grown step by step, this table of every connection (100,000 on a busy node) was most of a
+            // scrape's collector time, copied at each doubling and left on the large-object heap.
+            view.Seen.EnsureCapacity(connections);
+            foreach (SocketEntry s in ns.Sockets)
+            {
+                if (s.Protocol != SocketProtocol.Tcp || s.State == SocketState.Listen || s.RemotePort == 0)
+                    continue;
                 string program = FirstProgram(snapshot, s.Inode);
-                if (s.State == SocketState.Listen)
-                {
-                    if (program.Length > 0)
-                        view.ListenerPrograms.TryAdd(s.LocalPort, program);
-                }
-                else if (s.RemotePort != 0 && program.Length > 0)
+                if (program.Length > 0 && !ListenerRuleGives(view, s, program))
                     view.Seen[new FourTuple(s.Family, s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort)] = (s.Cookie, program);
             }
             namespaces[ns.Inode] = view;
         }
         return new ConnectionAttribution(namespaces, labels);
     }
+
+    /// <summary>Connections remembered by 4-tuple, all namespaces together (for tests: what the table costs).</summary>
+    internal int RememberedConnections => _namespaces.Values.Sum(n => n.Seen.Count);
+
+    // True when Attribute would name <paramref name="program"/> for this connection without remembering it: an inbound
+    // connection held by the program listening on its port (most of a server's connections). Only for a connection that
+    // completed its handshake: a destroy event can then only be Closed, never ConnectFailed, which has no listener rule.
+    private static bool ListenerRuleGives(Namespace view, in SocketEntry s, string program) =>
+        s.State is SocketState.Established or SocketState.FinWait1 or SocketState.FinWait2 or SocketState.CloseWait
+            or SocketState.LastAck or SocketState.Closing
+        && view.ListenerPrograms.TryGetValue(s.LocalPort, out string? listener) && listener == program
+        && ConnectionDirection.Classify(view.DirectionRules, view.Services, s).Inbound;
 
     /// <summary>The label set of an event from namespace <paramref name="netns"/>; null for sockets that were never connected.</summary>
     public ConnectionEventKey? Attribute(ulong netns, in TcpDestroyEvent ev)

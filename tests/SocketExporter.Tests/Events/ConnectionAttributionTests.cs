@@ -45,6 +45,42 @@ public sealed class ConnectionAttributionTests
     }
 
     [Fact]
+    public void Build_InboundHeldByTheListenersProgram_NotRememberedYetAttributedTheSame()
+    {
+        // Only curl's end is kept by 4-tuple: web's accepted end gets "web" from the listener rule, cookie or not.
+        ConnectionAttribution a = Attribution();
+        Assert.Equal(1, a.RememberedConnections);
+        ConnectionEventKey seen = a.Attribute(_host, Event(8080, 40000, cookie: 7, Established))!.Value;
+        ConnectionEventKey other = a.Attribute(_host, Event(8080, 40000, cookie: 99, Established))!.Value;
+        Assert.Equal((true, "8080", "web"), (seen.Inbound, seen.Port, seen.Program));
+        Assert.Equal(seen, other);
+    }
+
+    [Fact]
+    public void Build_InboundHeldByAnotherProgramOrNotYetEstablished_Remembered()
+    {
+        // A connection handed to a worker of another name keeps the worker's name; web's own connect from its
+        // listener's port (SO_REUSEADDR), still in flight (SYN_SENT), can fail, and failures have no listener rule.
+        var b = new SnapshotBuilding();
+        b.Process(10, "web", null, 100, 102);
+        b.Process(11, "worker", null, 101);
+        ScrapeSnapshot snapshot = b.Build([
+            SnapshotBuilding.TcpListener("127.0.0.1", 8080, 100, 0, 128),
+            Connection(8080, 40000, 101, cookie: 7),
+            new(SocketProtocol.Tcp, SocketFamily.Ipv4, SocketState.SynSent, Loopback, 8080, Loopback, 40001, 0, 0, 0, 102, 0, 9),
+        ]);
+        ulong host = snapshot.Namespaces[0].Inode;
+        var services = new ListenerPortMemory();
+        services.Observe(snapshot);
+        ConnectionAttribution a = ConnectionAttribution.Build(snapshot, services);
+
+        Assert.Equal(2, a.RememberedConnections);
+        Assert.Equal("worker", a.Attribute(host, Event(8080, 40000, cookie: 7, Established))!.Value.Program);
+        ConnectionEventKey failed = a.Attribute(host, Event(8080, 40001, cookie: 9, NeverEstablished))!.Value;
+        Assert.Equal((true, "web"), (failed.Failure, failed.Program));
+    }
+
+    [Fact]
     public void Attribute_SameFourTupleOtherCookie_NotTheConnectionSeen()
     {
         // A later connection reusing the 4-tuple: its client process is unknown.
