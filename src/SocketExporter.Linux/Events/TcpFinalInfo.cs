@@ -17,11 +17,12 @@ public readonly record struct TcpFinalInfo(
     uint DataSegmentsIn,
     uint Delivered,
     ulong BytesSent,
-    ulong BytesRetransmitted)
+    ulong BytesRetransmitted,
+    uint DataSegmentsOut = 0)
 {
     // Offsets in struct tcp_info (x86_64 and arm64 alike: natural alignment, no padding before these fields).
     internal const int RttOffset = 68, TotalRetransOffset = 100, BytesAckedOffset = 120, BytesReceivedOffset = 128,
-        DataSegsInOffset = 152, DeliveredOffset = 192, BytesSentOffset = 200, BytesRetransOffset = 208;
+        DataSegsInOffset = 152, DataSegsOutOffset = 156, DeliveredOffset = 192, BytesSentOffset = 200, BytesRetransOffset = 208;
 
     /// <summary>Reads the fields from an INET_DIAG_INFO value. Pure; a field past the end of a short (older kernel's)
     /// tcp_info reads 0, and the Has* properties say it is absent.</summary>
@@ -34,7 +35,8 @@ public readonly record struct TcpFinalInfo(
         U32(info, DataSegsInOffset),
         U32(info, DeliveredOffset),
         U64(info, BytesSentOffset),
-        U64(info, BytesRetransOffset));
+        U64(info, BytesRetransOffset),
+        U32(info, DataSegsOutOffset));
 
     private static uint U32(ReadOnlySpan<byte> s, int offset) => s.Length >= offset + 4 ? MemoryMarshal.Read<uint>(s[offset..]) : 0;
     private static ulong U64(ReadOnlySpan<byte> s, int offset) => s.Length >= offset + 8 ? MemoryMarshal.Read<ulong>(s[offset..]) : 0;
@@ -43,6 +45,8 @@ public readonly record struct TcpFinalInfo(
     public bool HasTotalRetransmits => Length >= TotalRetransOffset + 4;
     public bool HasBytesReceived => Length >= BytesReceivedOffset + 8;
     public bool HasDataSegmentsIn => Length >= DataSegsInOffset + 4;
+    /// <summary>data_segs_out (4.6): segments with payload sent, retransmissions included — the retransmit ratio's denominator.</summary>
+    public bool HasDataSegmentsOut => Length >= DataSegsOutOffset + 4;
     public bool HasDelivered => Length >= DeliveredOffset + 4;
     public bool HasBytesSent => Length >= BytesRetransOffset + 8;
 

@@ -65,6 +65,7 @@ public sealed class ConnectionEventCounters(int maxLabelSets = ConnectionEventCo
             t.TrafficReceivedBytes += moved.Received;
             t.TrafficSentBytes += moved.Sent;
             t.TrafficRetransmits += moved.Retransmits;
+            t.TrafficSegmentsSent += moved.SegmentsSent;
         }
     }
 

@@ -7,7 +7,7 @@ public sealed class ConnectionEventTotals
     public double RttSecondsSum;
 
     /// <summary>Live and closed connections together (the tcp_traffic collector): what each moved since it was first seen.</summary>
-    public ulong TrafficReceivedBytes, TrafficSentBytes, TrafficRetransmits;
+    public ulong TrafficReceivedBytes, TrafficSentBytes, TrafficRetransmits, TrafficSegmentsSent;
 
     /// <summary>When an event last moved these totals (ConnectionEventCounters' clock): label sets that stop moving expire.</summary>
     public long LastChangedMs;

@@ -32,6 +32,9 @@ public sealed class TcpTrafficCollector(ConnectionEventSource source) : ISnapsho
             "Payload bytes sent over TCP connections, live and closed together; retransmitted bytes once.", labels);
         Counter retransmits = metrics.Counter("socket_tcp_retransmitted_segments_total",
             "Segments retransmitted by TCP connections, live and closed together (tcp_info total_retrans).", labels);
+        Counter segments = metrics.Counter("socket_tcp_sent_segments_total",
+            "Data segments sent by TCP connections, retransmissions included (tcp_info data_segs_out), live and closed " +
+            "together: the denominator of the retransmit ratio.", labels);
         foreach ((ConnectionEventKey key, ConnectionEventTotals t) in source.Counters.ExpireAndCopy())
         {
             if (key.Failure)
@@ -40,6 +43,7 @@ public sealed class TcpTrafficCollector(ConnectionEventSource source) : ISnapsho
             received.WithLabels(values).IncTo(t.TrafficReceivedBytes);
             sent.WithLabels(values).IncTo(t.TrafficSentBytes);
             retransmits.WithLabels(values).IncTo(t.TrafficRetransmits);
+            segments.WithLabels(values).IncTo(t.TrafficSegmentsSent);
         }
 
         BudgetedGauge rttSeconds = metrics.Gauge("socket_tcp_established_rtt_seconds",
