@@ -28,11 +28,6 @@ public enum DestroyEventError : byte
 /// </summary>
 public static class TcpDestroyEventDecoder
 {
-    // enum in inet_diag.h: INET_DIAG_NONE 0, MEMINFO 1, INFO 2, …, PROTOCOL 10.
-    private const ushort INET_DIAG_INFO = 2, INET_DIAG_PROTOCOL = 10;
-    private const byte IPPROTO_TCP = 6;
-    private const int RtAttrHeaderLength = 4;   // struct rtattr: u16 rta_len, u16 rta_type
-
     public static bool TryDecode(ReadOnlySpan<byte> payload, out TcpDestroyEvent ev, out DestroyEventError error)
     {
         ev = default;
@@ -48,31 +43,15 @@ public static class TcpDestroyEventDecoder
             return false;
         }
 
-        ReadOnlySpan<byte> info = default;
-        bool hasInfo = false;
-        ReadOnlySpan<byte> attrs = payload[NetlinkConstants.InetDiagMsgLength..];
-        while (attrs.Length >= RtAttrHeaderLength)
+        if (!InetDiagAttributes.TryFindInfo(payload[NetlinkConstants.InetDiagMsgLength..], out ReadOnlySpan<byte> info, out bool hasInfo, out byte protocol))
         {
-            ushort length = MemoryMarshal.Read<ushort>(attrs);
-            ushort type = MemoryMarshal.Read<ushort>(attrs[2..]);
-            if (length < RtAttrHeaderLength || length > attrs.Length)
-            {
-                error = DestroyEventError.BadAttribute;
-                return false;
-            }
-            ReadOnlySpan<byte> value = attrs[RtAttrHeaderLength..length];
-            if (type == INET_DIAG_PROTOCOL && value.Length >= 1 && value[0] != IPPROTO_TCP)
-            {
-                error = DestroyEventError.NotTcp;
-                return false;
-            }
-            if (type == INET_DIAG_INFO)
-            {
-                info = value;
-                hasInfo = true;
-            }
-            int aligned = (length + 3) & ~3;   // RTA_ALIGN; the last attribute may end unpadded
-            attrs = attrs[Math.Min(aligned, attrs.Length)..];
+            error = DestroyEventError.BadAttribute;
+            return false;
+        }
+        if (protocol != 0 && protocol != InetDiagAttributes.IPPROTO_TCP)
+        {
+            error = DestroyEventError.NotTcp;
+            return false;
         }
         if (!hasInfo)
         {
@@ -89,23 +68,8 @@ public static class TcpDestroyEventDecoder
             InetAddress.FromBytes(payload.Slice(24, 16)),
             BinaryPrimitives.ReadUInt16BigEndian(payload[6..]),
             (ulong)MemoryMarshal.Read<uint>(payload[44..]) | ((ulong)MemoryMarshal.Read<uint>(payload[48..]) << 32),
-            DecodeInfo(info));
+            TcpFinalInfo.Parse(info));
         error = DestroyEventError.None;
         return true;
     }
-
-    private static TcpFinalInfo DecodeInfo(ReadOnlySpan<byte> info) => new(
-        info.Length,
-        U32(info, TcpFinalInfo.RttOffset),
-        U32(info, TcpFinalInfo.TotalRetransOffset),
-        U64(info, TcpFinalInfo.BytesAckedOffset),
-        U64(info, TcpFinalInfo.BytesReceivedOffset),
-        U32(info, TcpFinalInfo.DataSegsInOffset),
-        U32(info, TcpFinalInfo.DeliveredOffset),
-        U64(info, TcpFinalInfo.BytesSentOffset),
-        U64(info, TcpFinalInfo.BytesRetransOffset));
-
-    // A field past the end of a short (older kernel's) tcp_info reads 0; TcpFinalInfo.Has* says it is absent.
-    private static uint U32(ReadOnlySpan<byte> s, int offset) => s.Length >= offset + 4 ? MemoryMarshal.Read<uint>(s[offset..]) : 0;
-    private static ulong U64(ReadOnlySpan<byte> s, int offset) => s.Length >= offset + 8 ? MemoryMarshal.Read<ulong>(s[offset..]) : 0;
 }

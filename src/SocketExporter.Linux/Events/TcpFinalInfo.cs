@@ -1,7 +1,10 @@
+using System.Runtime.InteropServices;
+
 namespace SocketExporter.Linux.Events;
 
 /// <summary>
-/// The fields of a destroyed socket's final struct tcp_info (include/uapi/linux/tcp.h) that the counters use.
+/// The fields of a socket's struct tcp_info (include/uapi/linux/tcp.h) that the counters use: a destroyed socket's
+/// final one (destroy events), or a live socket's current one (a dump that asked for INET_DIAG_INFO).
 /// <see cref="Length"/> is how many bytes the kernel sent: older kernels send a shorter struct, and a field past the
 /// end is absent, never zero (bytes_acked/bytes_received since 4.1, data_segs_in 4.6, delivered 4.18, bytes_sent 5.5).
 /// </summary>
@@ -14,16 +17,36 @@ public readonly record struct TcpFinalInfo(
     uint DataSegmentsIn,
     uint Delivered,
     ulong BytesSent,
-    ulong BytesRetransmitted)
+    ulong BytesRetransmitted,
+    uint DataSegmentsOut = 0)
 {
     // Offsets in struct tcp_info (x86_64 and arm64 alike: natural alignment, no padding before these fields).
     internal const int RttOffset = 68, TotalRetransOffset = 100, BytesAckedOffset = 120, BytesReceivedOffset = 128,
-        DataSegsInOffset = 152, DeliveredOffset = 192, BytesSentOffset = 200, BytesRetransOffset = 208;
+        DataSegsInOffset = 152, DataSegsOutOffset = 156, DeliveredOffset = 192, BytesSentOffset = 200, BytesRetransOffset = 208;
+
+    /// <summary>Reads the fields from an INET_DIAG_INFO value. Pure; a field past the end of a short (older kernel's)
+    /// tcp_info reads 0, and the Has* properties say it is absent.</summary>
+    public static TcpFinalInfo Parse(ReadOnlySpan<byte> info) => new(
+        info.Length,
+        U32(info, RttOffset),
+        U32(info, TotalRetransOffset),
+        U64(info, BytesAckedOffset),
+        U64(info, BytesReceivedOffset),
+        U32(info, DataSegsInOffset),
+        U32(info, DeliveredOffset),
+        U64(info, BytesSentOffset),
+        U64(info, BytesRetransOffset),
+        U32(info, DataSegsOutOffset));
+
+    private static uint U32(ReadOnlySpan<byte> s, int offset) => s.Length >= offset + 4 ? MemoryMarshal.Read<uint>(s[offset..]) : 0;
+    private static ulong U64(ReadOnlySpan<byte> s, int offset) => s.Length >= offset + 8 ? MemoryMarshal.Read<ulong>(s[offset..]) : 0;
 
     public bool HasRtt => Length >= RttOffset + 4;
     public bool HasTotalRetransmits => Length >= TotalRetransOffset + 4;
     public bool HasBytesReceived => Length >= BytesReceivedOffset + 8;
     public bool HasDataSegmentsIn => Length >= DataSegsInOffset + 4;
+    /// <summary>data_segs_out (4.6): segments with payload sent, retransmissions included — the retransmit ratio's denominator.</summary>
+    public bool HasDataSegmentsOut => Length >= DataSegsOutOffset + 4;
     public bool HasDelivered => Length >= DeliveredOffset + 4;
     public bool HasBytesSent => Length >= BytesRetransOffset + 8;
 
@@ -47,4 +70,12 @@ public readonly record struct TcpFinalInfo(
     public ulong? PayloadBytesReceived => !HasBytesReceived ? null
         : HasDataSegmentsIn && DataSegmentsIn == 0 ? 0
         : BytesReceived == 0 ? 0 : BytesReceived - 1;
+
+    /// <summary>
+    /// Payload bytes a live socket has received so far: bytes_received, less the peer's FIN once it came, which the
+    /// socket's state tells (CLOSE_WAIT, LAST_ACK and CLOSING follow a received FIN; no SYN is ever counted).
+    /// Exact, unlike <see cref="PayloadBytesReceived"/> at destruction, where the state is gone. Null before 4.1.
+    /// </summary>
+    public ulong? LivePayloadBytesReceived(bool finReceived) => !HasBytesReceived ? null
+        : finReceived && BytesReceived > 0 ? BytesReceived - 1 : BytesReceived;
 }

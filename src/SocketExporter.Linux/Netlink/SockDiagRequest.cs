@@ -9,14 +9,17 @@ public static class SockDiagRequest
     public const int InetLength = NetlinkConstants.NlMsgHeaderLength + NetlinkConstants.InetDiagReqV2Length;
 
     /// <summary>Writes a dump request for every socket of <paramref name="protocol"/> in the given states.</summary>
-    public static void WriteInetDump(Span<byte> destination, SocketFamily family, SocketProtocol protocol, uint states, uint sequence)
+    /// <param name="extensions">idiag_ext: attributes to add to each reply (<see cref="InetDiagAttributes.InfoExtension"/>), 0 for none.</param>
+    public static void WriteInetDump(Span<byte> destination, SocketFamily family, SocketProtocol protocol, uint states, uint sequence,
+        byte extensions = 0)
     {
         Span<byte> request = destination[..InetLength];
         NetlinkConstants.WriteDumpHeader(request, sequence);
-        // struct inet_diag_req_v2: family, protocol, ext (no extra attributes), pad, states, then a zeroed
+        // struct inet_diag_req_v2: family, protocol, ext (extra attributes asked for), pad, states, then a zeroed
         // inet_diag_sockid (a dump ignores it).
         request[16] = (byte)family;
         request[17] = (byte)protocol;
+        request[18] = extensions;
         MemoryMarshal.Write(request[20..], states);
     }
 

@@ -19,7 +19,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     private readonly NetNsWorker _worker = new();
     // Socket lists per namespace, reused scrape after scrape (a 20,000-socket list is a large-object-heap
     // allocation; reallocating it every scrape forced a full GC each time). Valid until the next Read.
-    private Dictionary<ulong, (List<SocketEntry> Inet, List<UnixSocketEntry> Unix)> _buffers = [];
+    private Dictionary<ulong, (List<SocketEntry> Inet, List<UnixSocketEntry> Unix, List<TcpInfoEntry> TcpInfo)> _buffers = [];
 
     /// <summary>
     /// TCP and UDP sockets from which another namespace's tables are dumped whole with sock_diag (when it could setns)
@@ -55,7 +55,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
     public async Task<List<NetNsSnapshot>> ReadAsync(IReadOnlyList<NetNsTarget> targets, Func<bool>? pastDeadline = null)
     {
         NetNsOpenResult?[] opened = await OpenForeignAsync(targets).ConfigureAwait(false);
-        var buffers = new Dictionary<ulong, (List<SocketEntry>, List<UnixSocketEntry>)>(targets.Count);
+        var buffers = new Dictionary<ulong, (List<SocketEntry>, List<UnixSocketEntry>, List<TcpInfoEntry>)>(targets.Count);
         var jobs = new Job[targets.Count];
         for (int i = 0; i < targets.Count; i++)
         {
@@ -87,7 +87,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 : target.Pid is int pid ? Path.Combine(procfsPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "net")
                 : null;
             if (!_buffers.TryGetValue(target.Inode, out var buffer))
-                buffer = ([], []);
+                buffer = ([], [], []);
             buffers[target.Inode] = buffer;
             // /proc/PID/net shows the namespace PID is in at the moment of the read: if PID exited and the number was
             // reused in between, it would show another namespace's sockets. Its ns link is checked after the read.
@@ -96,7 +96,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 : null;
             // The buffer still holds the last scrape's sockets: a namespace that was busy then is dumped whole.
             bool inetFromProcNet = !target.IsOwn && buffer.Item1.Count < BusyNamespaceSockets;
-            jobs[i] = new Job(target, client, clientError, disabled, denied, inetFromProcNet, procNet, nsLink, buffer.Item1, buffer.Item2)
+            jobs[i] = new Job(target, client, clientError, disabled, denied, inetFromProcNet, procNet, nsLink, buffer.Item1, buffer.Item2, buffer.Item3)
             {
                 LocalPorts = localPorts,
                 LocalPortsError = localPortsError,
@@ -134,7 +134,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
 
     private sealed record Job(NetNsTarget Target, SockDiagClient? Client, ReadFailure? ClientError, bool SockDiagDisabled, bool SetnsDenied,
         bool InetFromProcNet, string? ProcNet, string? NsLink,
-        List<SocketEntry> Sockets, List<UnixSocketEntry> Unix)
+        List<SocketEntry> Sockets, List<UnixSocketEntry> Unix, List<TcpInfoEntry> TcpInfo)
     {
         public EphemeralPortRange? LocalPorts { get; init; }
         public ReadFailure? LocalPortsError { get; init; }
@@ -172,6 +172,7 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             Job job = queue.Jobs[i];
             job.Sockets.Clear();
             job.Unix.Clear();
+            job.TcpInfo.Clear();
             if (!job.Target.IsOwn && !job.Target.IsHost && pastDeadline is not null && pastDeadline())
             {
                 job.Client?.Dispose();
@@ -195,10 +196,11 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
             ReadFailure? rawError = !scope.Details ? null
                 : job.ProcNet is null ? SocketTableReader.NoProcess
                 : RawSocketReader.Read(lane.Files, job.ProcNet, raw);
+            long dumpedAtMs = Environment.TickCount64;
             using (job.Client)
             {
                 tables = lane.Tables.Read(job.Client, job.ClientError, job.ProcNet, job.Sockets, job.Unix,
-                    job.InetFromProcNet, scope);
+                    job.InetFromProcNet, scope, scope.TcpInfo ? job.TcpInfo : null);
                 // ifindexes name devices of this namespace only: bound listeners' and packet sockets' interfaces.
                 interfaces = scope.Details ? job.Client?.ReadInterfaceNames(job.Sockets, raw) : null;
             }
@@ -215,7 +217,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 rawError = left;
                 job.Sockets.Clear();
                 job.Unix.Clear();
-                tables = tables.Select(t => t with { Source = SocketSource.None, Sockets = 0, BadRecords = 0, BacklogKnown = false, Error = left }).ToList();
+                job.TcpInfo.Clear();
+                tables = tables.Select(t => t with { Source = SocketSource.None, Sockets = 0, BadRecords = 0, BacklogKnown = false, TcpInfo = false, Error = left }).ToList();
             }
             RemoveDuplicatesAndBoundOnly(job.Sockets, lane.Seen, scope.LocalPort);
             EphemeralPortRange? localPorts = job.LocalPorts;
@@ -240,6 +243,8 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
                 Sockets = job.Sockets,
                 UnixSockets = job.Unix,
                 SocketTables = tables,
+                TcpInfo = job.TcpInfo,
+                TcpInfoDumpedAtMs = dumpedAtMs,
                 InterfaceNames = interfaces ?? new Dictionary<uint, string>(),
                 ListenDrops = drops,
                 ListenDropsError = dropsError,

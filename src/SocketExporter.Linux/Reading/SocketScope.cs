@@ -9,7 +9,9 @@ namespace SocketExporter.Linux.Reading;
 /// <param name="LocalPort">Only TCP/UDP sockets with this local port (null: all).</param>
 /// <param name="Unix">Read the unix socket table.</param>
 /// <param name="Details">Read raw and packet sockets, interface names, TcpExt listen drops and ip_local_port_range.</param>
-public sealed record SocketScope(ushort? LocalPort = null, bool Unix = true, bool Details = true)
+/// <param name="TcpInfo">Ask the TCP dumps for each connection's tcp_info (the tcp_traffic collector): ~280 more bytes per
+/// socket to copy out, and namespaces otherwise read as /proc/net text are dumped instead (text has no tcp_info).</param>
+public sealed record SocketScope(ushort? LocalPort = null, bool Unix = true, bool Details = true, bool TcpInfo = false)
 {
     public static SocketScope Everything { get; } = new();
 }

@@ -1,3 +1,4 @@
+using SocketExporter.Linux.Events;
 using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.Netlink;
 using SocketExporter.Linux.ProcFs;
@@ -35,7 +36,8 @@ public sealed class SocketTableReader
     /// <param name="scope">Which tables and sockets are wanted: with a local port, the kernel filters the TCP/UDP dumps
     /// (text read from /proc/net is not filtered here: the caller drops the other ports); without unix, that table is not read.</param>
     public List<SocketTableStatus> Read(SockDiagClient? client, ReadFailure? clientError, string? procNetDirectory,
-        List<SocketEntry> sink, List<UnixSocketEntry> unixSink, bool inetFromProcNet = false, SocketScope? scope = null)
+        List<SocketEntry> sink, List<UnixSocketEntry> unixSink, bool inetFromProcNet = false, SocketScope? scope = null,
+        List<TcpInfoEntry>? tcpInfo = null)
     {
         scope ??= SocketScope.Everything;
         var statuses = new List<SocketTableStatus>(Tables.Length + 1);
@@ -43,7 +45,9 @@ public sealed class SocketTableReader
         {
             ReadFailure? netlinkError = clientError;
             int bad = 0;
-            if (inetFromProcNet && client is not null && procNetDirectory is not null)
+            // tcp_info comes only from sock_diag: with it wanted, TCP is dumped even where text would be cheaper.
+            bool withInfo = tcpInfo is not null && protocol == SocketProtocol.Tcp && scope.LocalPort is null;
+            if (inetFromProcNet && !withInfo && client is not null && procNetDirectory is not null)
             {
                 int start = sink.Count;
                 SocketTableStatus fromText = ReadProcNet(protocol, family, procNetDirectory, file, null, 0,
@@ -56,12 +60,12 @@ public sealed class SocketTableReader
             }
             if (client is not null)
             {
-                DumpResult dump = scope.LocalPort is ushort port
-                    ? client.DumpInet(family, protocol, sink, port)
+                DumpResult dump = withInfo ? DumpWithInfo(client, family, sink, tcpInfo!)
+                    : scope.LocalPort is ushort port ? client.DumpInet(family, protocol, sink, port)
                     : client.DumpInet(family, protocol, sink);
                 if (dump.Succeeded)
                 {
-                    statuses.Add(new(protocol, family, SocketSource.Netlink, dump.Sockets, dump.BadMessages, null, null));
+                    statuses.Add(new(protocol, family, SocketSource.Netlink, dump.Sockets, dump.BadMessages, null, null) { TcpInfo = withInfo });
                     continue;
                 }
                 netlinkError = dump.Error;
@@ -89,6 +93,25 @@ public sealed class SocketTableReader
         statuses.Add(ReadProcNet(SocketProtocol.Unix, SocketFamily.Unix, procNetDirectory, "unix", unixError, unixBad,
             ProcNetUnixParser.Parse, unixSink));
         return statuses;
+    }
+
+    private readonly List<InetDiagWithInfo> _withInfo = [];
+
+    // The sockets go to the table as any dump's do; the tcp_info of connected ones (listeners have none worth keeping)
+    // goes beside them by cookie. A failed dump adds nothing to either.
+    private DumpResult DumpWithInfo(SockDiagClient client, SocketFamily family, List<SocketEntry> sink, List<TcpInfoEntry> tcpInfo)
+    {
+        _withInfo.Clear();
+        DumpResult dump = client.DumpInetWithInfo(family, SocketProtocol.Tcp, _withInfo);
+        if (dump.Succeeded)
+            foreach ((SocketEntry socket, TcpFinalInfo? info) in _withInfo)
+            {
+                sink.Add(socket);
+                if (info is { } i && socket.State != SocketState.Listen && socket.Cookie != 0)
+                    tcpInfo.Add(new TcpInfoEntry(socket.Cookie, socket.State, i));
+            }
+        _withInfo.Clear();
+        return dump;
     }
 
     private readonly List<SocketEntry> _listeners = [];

@@ -60,6 +60,16 @@ public sealed class NetNsSnapshot
     public IReadOnlyList<UnixSocketEntry> UnixSockets { get; init; } = [];
     public required IReadOnlyList<SocketTableStatus> SocketTables { get; init; }
 
+    /// <summary>tcp_info of the connected TCP sockets, by cookie: filled only when the scope asked for it
+    /// (Reading.SocketScope.TcpInfo) and a TCP table was dumped with it (see <see cref="TcpInfoComplete"/>).</summary>
+    public IReadOnlyList<TcpInfoEntry> TcpInfo { get; init; } = [];
+
+    /// <summary>Environment.TickCount64 just before the tables were dumped: a socket destroyed before it cannot be in them.</summary>
+    public long TcpInfoDumpedAtMs { get; init; }
+
+    /// <summary>Both TCP tables came from dumps with tcp_info: every connected TCP socket of the namespace has its counters.</summary>
+    public bool TcpInfoComplete => SocketTables.Count(t => t.Protocol == SocketProtocol.Tcp && t.TcpInfo) == 2;
+
     /// <summary>Raw, ping and packet sockets (from the namespace's /proc/net text).</summary>
     public IReadOnlyList<RawSocketEntry> RawSockets { get; init; } = [];
 

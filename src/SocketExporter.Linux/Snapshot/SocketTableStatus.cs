@@ -18,6 +18,9 @@ public sealed record SocketTableStatus(SocketProtocol Protocol, SocketFamily Fam
     /// sock_diag dump filled it in).</summary>
     public bool BacklogKnown { get; init; } = Source == SocketSource.Netlink;
 
+    /// <summary>The dump asked for tcp_info, so every connected socket of the table carries its counters.</summary>
+    public bool TcpInfo { get; init; }
+
     public static string SourceLabel(SocketSource source) => source switch
     {
         SocketSource.Netlink => "netlink",

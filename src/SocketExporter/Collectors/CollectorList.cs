@@ -3,8 +3,19 @@ namespace SocketExporter.Collectors;
 /// <summary>Every collector, in one explicit list (no reflection): the source of --collector.NAME flags.</summary>
 public static class CollectorList
 {
+    /// <summary>Collectors a --collector.NAME flag must turn on. tcp_traffic: tcp_info in every TCP dump (README, "Live and closed").</summary>
+    public static IReadOnlySet<string> OffByDefault { get; } = new HashSet<string> { "tcp_traffic" };
+
     public static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices, Events.ConnectionEventOptions? events = null,
-        ListenerPolicy? expectedListeners = null, Sampling.ListenerSamplingOptions? sampling = null) =>
+        ListenerPolicy? expectedListeners = null, Sampling.ListenerSamplingOptions? sampling = null)
+    {
+        // One event listener for both: the closed counters and the live + closed traffic share each destroy event.
+        var source = new Events.ConnectionEventSource(events ?? Events.ConnectionEventOptions.Default);
+        return All(devices, source, expectedListeners, sampling);
+    }
+
+    private static IReadOnlyList<ISnapshotCollector> All(DeviceFilter devices, Events.ConnectionEventSource source,
+        ListenerPolicy? expectedListeners, Sampling.ListenerSamplingOptions? sampling) =>
     [
         new ListeningCollector(),
         new UnexpectedListenersCollector(expectedListeners ?? ListenerPolicy.None),
@@ -17,6 +28,7 @@ public static class CollectorList
         new DevicesCollector(devices),
         new PathHoldersCollector(),
         new RawSocketsCollector(),
-        new Events.ConnectionEventsCollector(events ?? Events.ConnectionEventOptions.Default),
+        new Events.ConnectionEventsCollector(source),
+        new Events.TcpTrafficCollector(source),
     ];
 }

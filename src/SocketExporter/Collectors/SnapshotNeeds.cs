@@ -14,11 +14,13 @@ public static class SnapshotNeeds
         return needed;
     }
 
-    /// <summary><paramref name="options"/> without the optional reads that <paramref name="needed"/> leaves out.</summary>
+    /// <summary><paramref name="options"/> without the optional reads that <paramref name="needed"/> leaves out, and with
+    /// tcp_info asked for only when it names it.</summary>
     public static SnapshotOptions Narrow(SnapshotOptions options, SnapshotParts needed) => options with
     {
         ClassifyPathDescriptors = options.ClassifyPathDescriptors && needed.HasFlag(SnapshotParts.DescriptorKinds),
         ReadFdLimits = options.ReadFdLimits && needed.HasFlag(SnapshotParts.FdLimits),
         WatchPaths = needed.HasFlag(SnapshotParts.WatchedPaths) ? options.WatchPaths : [],
+        Sockets = options.Sockets with { TcpInfo = needed.HasFlag(SnapshotParts.TcpInfo) },
     };
 }

@@ -15,4 +15,7 @@ public enum SnapshotParts
     FdLimits = 8,
     /// <summary>Optional: the filesystems of the --watch.path paths, and each process's cwd, root, exe and mappings on them.</summary>
     WatchedPaths = 16,
+    /// <summary>Optional: each connected TCP socket's tcp_info in the sock_diag dumps (bytes, retransmits, RTT). ~280 more
+    /// bytes per socket to copy out; small namespaces are dumped rather than read as text.</summary>
+    TcpInfo = 32,
 }

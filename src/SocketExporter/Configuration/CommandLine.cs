@@ -64,8 +64,8 @@ public static class CommandLine
                                        Regex of device paths to leave out (devices every process holds).
           --log.level=info             One of: debug, info, warn, error.
           --log.format=logfmt          One of: logfmt, json.
-          --[no-]collector.NAME        Enable or disable a collector. Collectors (all enabled by default):
-                                       {string.Join(", ", collectorNames)}
+          --[no-]collector.NAME        Enable or disable a collector. Collectors (enabled by default but
+                                       {string.Join(", ", CollectorList.OffByDefault)}): {string.Join(", ", collectorNames)}
         """;
 
     /// <summary>Each walker keeps its own buffers (about 40 KiB, more for a large fd table); past the cores, more only wait.</summary>
@@ -74,7 +74,7 @@ public static class CommandLine
     public static ExporterOptions Parse(IReadOnlyList<string> args, IReadOnlyCollection<string> collectorNames)
     {
         var listen = new List<IPEndPoint>();
-        var disabled = new HashSet<string>();
+        var disabled = new HashSet<string>(CollectorList.OffByDefault.Where(collectorNames.Contains));
         var watches = new List<string>();
         var options = new ExporterOptions();
         // The config file is read first, wherever its flag stands: flags override what it sets.

@@ -34,17 +34,7 @@ public sealed class ConnectionEventCounters(int maxLabelSets = ConnectionEventCo
     {
         lock (_totals)
         {
-            if (!_totals.TryGetValue(key, out ConnectionEventTotals? t))
-            {
-                if (_totals.Count >= maxLabelSets)
-                {
-                    _overflowedEvents++;
-                    key = key with { Port = OverflowValue, Program = OverflowValue };
-                }
-                if (!_totals.TryGetValue(key, out t))
-                    _totals[key] = t = new ConnectionEventTotals();
-            }
-            t.LastChangedMs = _nowMs();
+            ConnectionEventTotals t = Totals(ref key);
             if (key.Failure)
             {
                 t.ConnectFailures++;
@@ -62,6 +52,38 @@ public sealed class ConnectionEventCounters(int maxLabelSets = ConnectionEventCo
                 t.RttSecondsSum += info.RttMicroseconds / 1e6;
             }
         }
+    }
+
+    /// <summary>Adds what a connection moved (live or at its close) to the live + closed totals of its label set.</summary>
+    public void AddTraffic(ConnectionEventKey key, TcpTraffic moved)
+    {
+        if (moved.IsZero)
+            return;
+        lock (_totals)
+        {
+            ConnectionEventTotals t = Totals(ref key);
+            t.TrafficReceivedBytes += moved.Received;
+            t.TrafficSentBytes += moved.Sent;
+            t.TrafficRetransmits += moved.Retransmits;
+            t.TrafficSegmentsSent += moved.SegmentsSent;
+        }
+    }
+
+    // The totals of key's label set, or of its overflow set once MaxLabelSets are held; marks them moved. Under the lock.
+    private ConnectionEventTotals Totals(ref ConnectionEventKey key)
+    {
+        if (!_totals.TryGetValue(key, out ConnectionEventTotals? t))
+        {
+            if (_totals.Count >= maxLabelSets)
+            {
+                _overflowedEvents++;
+                key = key with { Port = OverflowValue, Program = OverflowValue };
+            }
+            if (!_totals.TryGetValue(key, out t))
+                _totals[key] = t = new ConnectionEventTotals();
+        }
+        t.LastChangedMs = _nowMs();
+        return t;
     }
 
     /// <summary>Drops label sets idle for longer than <see cref="IdleExpiry"/>; returns a copy of the rest to export.</summary>

@@ -35,19 +35,28 @@ public sealed class ConnectionEventSource : IDisposable
     {
         _options = options;
         Counters = counters ?? new ConnectionEventCounters(options.MaxLabelSets);
+        Traffic = new TcpTrafficTracker(Counters);
     }
 
     public ConnectionEventCounters Counters { get; }
+
+    /// <summary>Live + closed bytes and retransmits: started by the first scrape whose snapshot carries tcp_info (the
+    /// tcp_traffic collector asks for it); idle otherwise.</summary>
+    public TcpTrafficTracker Traffic { get; }
+
+    private ScrapeSnapshot? _observed;
 
     /// <summary>Events that were not connections (listeners, sockets never connected): received, not counted.</summary>
     public long Ignored => Interlocked.Read(ref _ignored);
     private long _ignored;
 
-    /// <summary>Brings the state up to this scrape. Not thread-safe: scrapes run one at a time.</summary>
+    /// <summary>Brings the state up to this scrape, once per snapshot (connection_events and tcp_traffic both call it).
+    /// Not thread-safe: scrapes run one at a time.</summary>
     public void Observe(ScrapeSnapshot snapshot)
     {
-        if (_options.Disabled is not null)
+        if (_options.Disabled is not null || ReferenceEquals(snapshot, _observed))
             return;
+        _observed = snapshot;
         if (_listener is null)
         {
             _own = NamespaceSubscriber.OwnNamespaceInode();
@@ -57,16 +66,21 @@ public sealed class ConnectionEventSource : IDisposable
         // Events queued before this scrape are attributed with what the previous scrape knew: the connections it saw.
         _listener.DrainAll();
         _services.Observe(snapshot);
-        Volatile.Write(ref _attribution, ConnectionAttribution.Build(snapshot, _services));
+        ConnectionAttribution attribution = ConnectionAttribution.Build(snapshot, _services);
+        Volatile.Write(ref _attribution, attribution);
+        if (snapshot.Namespaces.Any(n => n.TcpInfoComplete))
+            Traffic.Observe(snapshot, attribution);
         UpdateSubscriptions(snapshot);
     }
 
     private void OnEvent(ulong netns, TcpDestroyEvent ev)
     {
-        if (Volatile.Read(ref _attribution).Attribute(netns, ev) is { } key)
-            Counters.Count(key, ev);
+        ConnectionEventKey? key = Volatile.Read(ref _attribution).Attribute(netns, ev);
+        if (key is { } k)
+            Counters.Count(k, ev);
         else
             Interlocked.Increment(ref _ignored);
+        Traffic.OnDestroy(netns, ev, key);
     }
 
     private void UpdateSubscriptions(ScrapeSnapshot snapshot)

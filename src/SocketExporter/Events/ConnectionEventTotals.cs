@@ -6,6 +6,9 @@ public sealed class ConnectionEventTotals
     public long Closed, ConnectFailures, ReceivedBytes, SentBytes, RetransmittedSegments, RttSamples;
     public double RttSecondsSum;
 
+    /// <summary>Live and closed connections together (the tcp_traffic collector): what each moved since it was first seen.</summary>
+    public ulong TrafficReceivedBytes, TrafficSentBytes, TrafficRetransmits, TrafficSegmentsSent;
+
     /// <summary>When an event last moved these totals (ConnectionEventCounters' clock): label sets that stop moving expire.</summary>
     public long LastChangedMs;
 

@@ -12,18 +12,17 @@ namespace SocketExporter.Events;
 /// scrape's snapshot is what says which namespaces and connections exist. --no-collector.connection_events turns the
 /// listener off (it starts at the first scrape that runs this collector).
 /// </summary>
-public sealed class ConnectionEventsCollector(ConnectionEventOptions options) : ISnapshotCollector
+public sealed class ConnectionEventsCollector(ConnectionEventSource source) : ISnapshotCollector
 {
-    private ConnectionEventSource? _source;
+    public ConnectionEventsCollector(ConnectionEventOptions options) : this(new ConnectionEventSource(options)) { }
 
     public string Name => "connection_events";
     public SnapshotParts Reads => SnapshotParts.Sockets | SnapshotParts.Processes;
 
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
-        _source ??= new ConnectionEventSource(options);
-        _source.Observe(snapshot);
-        Write(_source, metrics);
+        source.Observe(snapshot);
+        Write(source, metrics);
     }
 
     /// <summary>Writes what <paramref name="source"/> counted so far (separate from Update for tests).</summary>
@@ -58,6 +57,8 @@ public sealed class ConnectionEventsCollector(ConnectionEventOptions options) : 
                 failures.WithLabels("tcp", key.Port, key.Program, key.Netns).IncTo(t.ConnectFailures);
                 continue;
             }
+            if (t.Closed == 0)
+                continue;   // only live traffic so far (tcp_traffic's): no connection of this label set closed
             closed.WithLabels("tcp", key.Direction, key.Port, key.Program, key.Netns).IncTo(t.Closed);
             string[] labels = [key.Direction, key.Port, key.Program, key.Netns];
             received.WithLabels(labels).IncTo(t.ReceivedBytes);

@@ -26,6 +26,12 @@ public sealed class SnapshotNeedsTests
         Assert.Equal((classify, limits, watches), (options.ClassifyPathDescriptors, options.ReadFdLimits, options.WatchPaths.Count));
     }
 
+    [Theory]
+    [InlineData(new[] { "tcp_traffic" }, false)]
+    [InlineData(new string[0], true)]
+    public void Narrow_TcpInfo_AskedForOnlyByTcpTraffic(string[] disabled, bool tcpInfo) =>
+        Assert.Equal(tcpInfo, Without(disabled).Sockets.TcpInfo);
+
     private sealed class LimitsOnly : ISnapshotCollector
     {
         public string Name => "anything";

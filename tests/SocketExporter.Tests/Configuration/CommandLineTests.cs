@@ -52,11 +52,12 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void Parse_Defaults_ListenOnAllInterfacesPort9966WithEveryCollector()
+    public void Parse_Defaults_ListenOnAllInterfacesPort9966WithEveryCollectorButTcpTraffic()
     {
         ExporterOptions o = CommandLine.Parse([], Collectors);
         Assert.Equal("[::]:9966", Assert.Single(o.ListenAddresses).ToString());
-        Assert.Equal(("/metrics", "/proc", 0), (o.TelemetryPath, o.ProcfsPath, o.DisabledCollectors.Count));
+        Assert.Equal(("/metrics", "/proc"), (o.TelemetryPath, o.ProcfsPath));
+        Assert.Equal(["tcp_traffic"], o.DisabledCollectors);   // tcp_info in every dump: asked for (README, "Live and closed")
         Assert.True(Collectors.Length >= 8);
     }
 
@@ -65,7 +66,7 @@ public sealed class CommandLineTests
     {
         ExporterOptions o = CommandLine.Parse(["--web.listen-address=127.0.0.1:1", "--web.listen-address", "[::1]:2",
             "--no-collector.fds", "--no-collector.devices", "--collector.devices", "--filter.port.include=80,8000-8999",
-            "--metrics.drop-pid", "--watch.path=/mnt", "--watch.path=/srv"], Collectors);
+            "--metrics.drop-pid", "--watch.path=/mnt", "--watch.path=/srv", "--collector.tcp_traffic"], Collectors);
         Assert.Equal(["127.0.0.1:1", "[::1]:2"], o.ListenAddresses.Select(e => e.ToString()));
         Assert.Equal(["fds"], o.DisabledCollectors);
         Assert.True(o.Metrics.Filter.PortInclude!.Contains(8080));

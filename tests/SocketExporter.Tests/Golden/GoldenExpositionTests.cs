@@ -28,7 +28,7 @@ public sealed class GoldenExpositionTests
     public static readonly string[] Arguments =
     [
         "--path.procfs=" + Path.Combine(RepoPaths.Root, "tests", "SocketExporter.Linux.Tests", "Fixtures", "proc"),
-        "--socket.source=procfs", "--netns.mode=own", "--netns.method=procfs", "--collector.devices.exclude=^$",
+        "--socket.source=procfs", "--netns.mode=own", "--netns.method=procfs", "--collector.devices.exclude=^$", "--collector.tcp_traffic",
     ];
 
     [Fact]

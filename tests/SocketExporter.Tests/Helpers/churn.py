@@ -10,6 +10,10 @@ Usage:
                                  to EOF, close. Answers {"connections": COUNT, "received": total reply bytes}
       refuse PORT COUNT          COUNT non-blocking connects to PORT (nothing listens): each fails (SO_ERROR), closed
       burst PORT COUNT           COUNT connections as fast as possible (no payload), closed at once
+      open PORT                  one long-lived connection, kept open: answers {"id": N}
+      send ID BYTES              sends BYTES on it and waits until the peer has acknowledged all (SIOCOUTQ 0), so the
+                                 bytes are in both ends' tcp_info before the answer {"sent": BYTES}
+      finish ID BYTES            sends BYTES, shuts down writing, reads the reply to EOF, closes: {"received": n}
 Everything stays on 127.0.0.1 of the namespace it runs in."""
 import ctypes, json, os, select, socket, sys, threading
 
@@ -81,6 +85,42 @@ def burst(port, count):
         done += 1
     return {"connections": done}
 
+SIOCOUTQ = 0x5411   # TIOCOUTQ: bytes in the send queue not yet acknowledged
+held = {}
+next_id = [0]
+
+def open_(port):
+    c = socket.create_connection(("127.0.0.1", port))
+    next_id[0] += 1
+    held[next_id[0]] = c
+    return {"id": next_id[0]}
+
+def unacked(c):
+    import fcntl, struct
+    return struct.unpack("i", fcntl.ioctl(c.fileno(), SIOCOUTQ, b"\0\0\0\0"))[0]
+
+def send(cid, nbytes):
+    import time
+    c = held[cid]
+    c.sendall(b"x" * nbytes)
+    while unacked(c):
+        time.sleep(0.005)
+    return {"sent": nbytes}
+
+def finish(cid, nbytes):
+    c = held.pop(cid)
+    if nbytes:
+        c.sendall(b"x" * nbytes)
+    c.shutdown(socket.SHUT_WR)
+    received = 0
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        received += len(b)
+    c.close()
+    return {"received": received}
+
 def client(name):
     set_comm(name)
     print(json.dumps({"pid": os.getpid()}), flush=True)
@@ -89,7 +129,7 @@ def client(name):
         if not words:
             continue
         cmd, args = words[0], [int(w) for w in words[1:]]
-        result = {"connect": connect, "refuse": refuse, "burst": burst}[cmd](*args)
+        result = {"connect": connect, "refuse": refuse, "burst": burst, "open": open_, "send": send, "finish": finish}[cmd](*args)
         print(json.dumps(result), flush=True)
 
 if __name__ == "__main__":
