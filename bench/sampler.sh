@@ -5,7 +5,7 @@
 # utime + stime from /proc/PID/stat over idle windows (no scrape) with the sampler off, at the default 1 s, and at
 # 10 ms (many looks, for a per-look figure above the idle exporter's own noise). Run as root (setns needs
 # CAP_SYS_ADMIN). Cleans up the load, namespaces and processes it made, by pid and name.
-#   bench/sampler.sh [NAMESPACES=30] [LISTENERS_PER_NAMESPACE=3] [WINDOW_SECONDS=20] [SCRAPES=5]
+#   [MODES="own all"] bench/sampler.sh [NAMESPACES=30] [LISTENERS_PER_NAMESPACE=3] [WINDOW_SECONDS=20] [SCRAPES=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-30}
@@ -84,7 +84,7 @@ run() {
 printf 'load: %s\n' "$(sed -n 's/^READY //p' "$TMPD/loadgen.out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["listeners"]["sockets"], "TCP listeners,", d["connections"]["established"], "connections (bench/loadgen.py defaults)")')"
 printf 'namespaces made: %d, %d listeners each; idle windows %d s; CLK_TCK %d\n\n' "$N" "$K" "$WINDOW" "$HZ"
 printf '%-34s %12s %10s %10s %14s\n' "configuration" "CPU ms/s" "looks" "sampled ns" "scrape CPU ms"
-for mode in own all; do
+for mode in ${MODES:-own all}; do
   read -r off_idle _ _ off_scrape < <(run "$mode" 0)
   read -r one_idle one_looks one_ns _ < <(run "$mode" 1s)
   read -r fast_idle fast_looks fast_ns _ < <(run "$mode" 10ms)
