@@ -5,13 +5,13 @@
 # utime + stime from /proc/PID/stat over idle windows (no scrape) with the sampler off, at the default 1 s, and at
 # 10 ms (many looks, for a per-look figure above the idle exporter's own noise). Run as root (setns needs
 # CAP_SYS_ADMIN). Cleans up the load, namespaces and processes it made, by pid and name.
-#   bench/sampler.sh [NAMESPACES=30] [LISTENERS_PER_NAMESPACE=3] [WINDOW_SECONDS=20] [SCRAPES=10]
+#   [MODES="own all"] bench/sampler.sh [NAMESPACES=30] [LISTENERS_PER_NAMESPACE=3] [WINDOW_SECONDS=20] [SCRAPES=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-30}
 K=${2:-3}
 WINDOW=${3:-20}
-SCRAPES=${4:-10}
+SCRAPES=${4:-5}
 EXPORTER=${EXPORTER:-dotnet src/SocketExporter/bin/Release/net10.0/socket_exporter.dll}
 HZ=$(getconf CLK_TCK)
 prefix="se-sampler-bench-$$"
@@ -24,6 +24,7 @@ cleanup() {
   rm -rf "$TMPD"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT   # so that a timeout or Ctrl-C still runs cleanup
 
 # The bench load, as bench/run.sh builds it (loadgen SIGTERMs its own children when it gets SIGTERM).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -49,7 +50,7 @@ cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }   # ut
 samples() { curl -s "http://127.0.0.1:$1/metrics" | awk '/^socket_exporter_listener_samples_total /{print $2}'; }
 sampled_ns() { curl -s "http://127.0.0.1:$1/metrics" | grep -c '^socket_exporter_listener_sampled{.*reason=""} 1' || true; }
 
-# run MODE INTERVAL: starts an exporter, scrapes 3 times (the sampler starts and learns the namespaces), then idles
+# run MODE INTERVAL: starts an exporter, scrapes twice (the sampler starts and learns the namespaces), then idles
 # WINDOW seconds. Prints: CPU ms/s idle, sampler looks at a namespace during the window, namespaces sampled, and,
 # with the sampler off, CPU ms per scrape over SCRAPES scrapes (less the idle rate over their time).
 run() {
@@ -58,13 +59,16 @@ run() {
   $EXPORTER --web.listen-address=127.0.0.1:$port --netns.mode="$mode" --listen.sample-interval="$interval" >/dev/null 2>&1 &
   epid=$!
   for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/-/ready" && break; sleep 0.1; done
-  for _ in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; done
+  for _ in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; done
   sleep 2   # let the scrapes' garbage and JIT settle
-  local s0 c0 c1 s1 ns scrape="-"
-  s0=$(samples "$port"); c0=$(cpu_ticks "$epid")
+  local s0 c0 c1 s1 ts0 ts1 ns scrape="-"
+  # Looks are counted between two scrapes' readings of the counter (each scrape adds one look per namespace, taken
+  # near its end); the CPU window is the idle time between them, so looks are scaled from that span to the window.
+  s0=$(samples "$port"); ts0=$(date +%s.%N); c0=$(cpu_ticks "$epid")
   sleep "$WINDOW"
-  c1=$(cpu_ticks "$epid"); s1=$(samples "$port")
+  c1=$(cpu_ticks "$epid"); s1=$(samples "$port"); ts1=$(date +%s.%N)
   ns=$(sampled_ns "$port")
+  local looks; looks=$(echo "(${s1%.*} - ${s0%.*} - $ns) * $WINDOW / ($ts1 - $ts0)" | bc -l)
   local idle; idle=$(echo "($c1 - $c0) * 1000 / $HZ / $WINDOW" | bc -l)
   if [[ $interval == 0 ]]; then
     local t0 t1 d0 d1
@@ -74,14 +78,13 @@ run() {
     scrape=$(echo "(($d1 - $d0) * 1000 / $HZ - $idle * ($t1 - $t0)) / $SCRAPES" | bc -l)
   fi
   kill "$epid"; wait "$epid" 2>/dev/null || true
-  # the scrape between the two counter readings adds one look per namespace: not the window's
-  echo "$idle $(( ${s1%.*} - ${s0%.*} - ns )) $ns $scrape"
+  printf '%s %.0f %s %s\n' "$idle" "$looks" "$ns" "$scrape"
 }
 
 printf 'load: %s\n' "$(sed -n 's/^READY //p' "$TMPD/loadgen.out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["listeners"]["sockets"], "TCP listeners,", d["connections"]["established"], "connections (bench/loadgen.py defaults)")')"
 printf 'namespaces made: %d, %d listeners each; idle windows %d s; CLK_TCK %d\n\n' "$N" "$K" "$WINDOW" "$HZ"
 printf '%-34s %12s %10s %10s %14s\n' "configuration" "CPU ms/s" "looks" "sampled ns" "scrape CPU ms"
-for mode in own all; do
+for mode in ${MODES:-own all}; do
   read -r off_idle _ _ off_scrape < <(run "$mode" 0)
   read -r one_idle one_looks one_ns _ < <(run "$mode" 1s)
   read -r fast_idle fast_looks fast_ns _ < <(run "$mode" 10ms)

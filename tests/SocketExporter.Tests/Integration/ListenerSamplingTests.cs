@@ -16,28 +16,35 @@ public sealed class ListenerSamplingTests
     private static double Value(MetricSet m, string name, string port, string program) =>
         m.Named(name).Where(s => s["port"] == port && s["program"] == program && s["netns"] == "host").Sum(s => s.Value);
 
+    /// <summary>The burst both queue tests make, in the exporter's namespace or another: the holder's listener
+    /// (backlog 8) holds 6 connections unaccepted for 2 s (8 samples at 250 ms), then accepts them all, between two
+    /// scrapes. The second scrape must read peak 6 and length 0 for it under <paramref name="netns"/>; returned for more.</summary>
+    internal static MetricSet BurstBetweenScrapes(ExporterProcess exporter, HolderProcess holder, string netns)
+    {
+        string port = holder.Int("port").ToString();
+        Sample Of(MetricSet m, string name) =>
+            Assert.Single(m.Named(name), s => s["port"] == port && s["protocol"] == "tcp" && s["netns"] == netns);
+        Assert.Equal(0, Of(exporter.ScrapeMetrics(), "socket_listen_queue_peak").Value);
+
+        Assert.Equal(6, holder.Send("burst 6 2").GetProperty("accepted").GetInt32());
+        MetricSet second = exporter.ScrapeMetrics();
+
+        Assert.Equal(0, Of(second, "socket_listen_queue_length").Value);
+        Sample peak = Of(second, "socket_listen_queue_peak");
+        Assert.Equal(6, peak.Value);   // the sampler saw them waiting, all 6 (backlog 8 holds them)
+        Assert.Equal(("python3", "ipv4", "127.0.0.1"), (peak["program"], peak["family"], peak["address"]));
+        return second;
+    }
+
     [Fact]
     public void QueueFilledAndDrainedBetweenScrapes_PeakShowsIt_LengthDoesNot()
     {
         using ExporterProcess exporter = ExporterProcess.Start(["--listen.sample-interval=250ms"]);
         using HolderProcess holder = HolderProcess.StartScript("listener_burst.py", [], "listen");
-        string port = holder.Int("port").ToString();
-        MetricSet first = exporter.ScrapeMetrics();
-        Assert.Equal(0, Single(first, "socket_listen_queue_peak", port).Value);
-
-        // 6 connections wait unaccepted for 2 s (8 samples at 250 ms), then are all accepted: all before the next scrape.
-        Assert.Equal(6, holder.Send("burst 6 2").GetProperty("accepted").GetInt32());
-        MetricSet second = exporter.ScrapeMetrics();
-
-        Assert.Equal(0, Single(second, "socket_listen_queue_length", port).Value);
-        Sample peak = Single(second, "socket_listen_queue_peak", port);
-        Assert.Equal(6, peak.Value);   // the sampler saw them waiting, all 6 (backlog 8 holds them)
-        Assert.Equal("python3", peak["program"]);
-        Assert.Equal("ipv4", peak["family"]);
-        Assert.Equal("127.0.0.1", peak["address"]);
+        BurstBetweenScrapes(exporter, holder, "host");
 
         // Taking the peak reset it: the scrape after reads the queue as it is since.
-        Assert.Equal(0, Single(exporter.ScrapeMetrics(), "socket_listen_queue_peak", port).Value);
+        Assert.Equal(0, Single(exporter.ScrapeMetrics(), "socket_listen_queue_peak", holder.Int("port").ToString()).Value);
     }
 
     [Fact]

@@ -28,6 +28,28 @@ public sealed class ListenerSampleStateTests
     }
 
     [Fact]
+    public void RecordFromScrape_FollowsANamespaceUntilTheSamplerLooks_ThenOnlyItsPeaksCount()
+    {
+        var state = new ListenerSampleState();
+        // Not yet sampled (the sampler could not enter it): scrape to scrape, baseline then changes.
+        Assert.True(state.RecordFromScrape(9, [Listener(80, 1, 0)]));
+        Assert.True(state.RecordFromScrape(9, [Listener(80, 1, 0), Listener(81, 2, 0)]));
+        Assert.Equal([new ListenerChange(9, 2, 81, true)], state.Take().Changes);
+
+        // The sampler's look (newer than any snapshot recorded after it) takes the namespace over: it saw 81 close.
+        state.Record(9, [Listener(80, 1, 0)]);
+        // A snapshot read before that look, recorded after it, must not reopen 81; its queue reading still counts.
+        Assert.False(state.RecordFromScrape(9, [Listener(80, 1, 4), Listener(81, 2, 0)]));
+        ListenerSamples taken = state.Take();
+        Assert.Equal([new ListenerChange(9, 2, 81, false)], taken.Changes);
+        Assert.Equal(4, taken.Peaks[new ListenerKey(9, SocketFamily.Ipv4, Local, 80, 0)]);
+
+        // A namespace gone from a scrape and back (its inode reused) starts over: scrapes follow it until the sampler looks.
+        state.Retain(new HashSet<ulong>());
+        Assert.True(state.RecordFromScrape(9, [Listener(80, 1, 0)]));
+    }
+
+    [Fact]
     public void Take_PeakIsTheMaxOfSummedReusePortQueues_AndResets()
     {
         var state = new ListenerSampleState();
