@@ -28,6 +28,9 @@ public sealed class CommandLineTests
     [InlineData("--web.listen-address=[fe80::1%nosuch0]:9966", "no network interface 'nosuch0'")]
     [InlineData("--web.max-requests=-1", "--web.max-requests must be a whole number")]
     [InlineData("--web.max-requests=many", "--web.max-requests must be a whole number")]
+    [InlineData("--scrape.walk-workers=0", "--scrape.walk-workers must be a whole number from 1 to 256")]
+    [InlineData("--scrape.walk-workers=257", "--scrape.walk-workers must be a whole number from 1 to 256")]
+    [InlineData("--scrape.walk-workers=two", "--scrape.walk-workers must be a whole number from 1 to 256")]
     [InlineData("--path.procfs=", "must not be empty")]
     [InlineData("--socket.source=magic", "--socket.source must be auto or procfs")]
     [InlineData("--log.level=loud", "--log.level must be one of")]
@@ -49,6 +52,14 @@ public sealed class CommandLineTests
     {
         UsageException e = Assert.Throws<UsageException>(() => CommandLine.Parse([arg], Collectors));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Parse_WalkWorkers_DefaultsToTheUsableCoresCappedAndTakesAGivenNumber()
+    {
+        Assert.Equal(Math.Min(Environment.ProcessorCount, 4), CommandLine.Parse([], Collectors).WalkWorkers);
+        Assert.Equal(3, CommandLine.Parse(["--scrape.walk-workers=3"], Collectors).WalkWorkers);
+        Assert.Equal(1, CommandLine.Parse(["--scrape.walk-workers", "1"], Collectors).WalkWorkers);
     }
 
     [Fact]
