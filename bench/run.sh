@@ -97,7 +97,9 @@ if [[ -n $NODE_EXPORTER && -z $NODE_NOTE ]]; then
   [[ -x $NODE_EXPORTER ]] || { echo "run.sh: --node-exporter $NODE_EXPORTER is not executable" >&2; exit 1; }
   # Counts only, as node_exporter's defaults would add dozens of unrelated collectors: tcpstat (a sock_diag dump of
   # every TCP socket, counted by state) and sockstat (/proc/net/sockstat). --collector.disable-defaults came in v1.2.
-  "$NODE_EXPORTER" --help 2>&1 | grep -q -- --collector.disable-defaults \
+  # (The help is read whole first: grep -q would stop reading early, and under pipefail the SIGPIPE fails the check.)
+  node_help=$("$NODE_EXPORTER" --help 2>&1 || true)
+  [[ $node_help == *--collector.disable-defaults* ]] \
     || { echo "run.sh: $NODE_EXPORTER has no --collector.disable-defaults (node_exporter >= 1.2 needed)" >&2; exit 1; }
   NODE_ARGS="--collector.disable-defaults --collector.tcpstat --collector.sockstat"
 else
@@ -139,7 +141,7 @@ start_server() {
   # exec (also through setpriv) so that $! is the server itself, whose CPU and memory we read; --pdeathsig stops
   # it even if this script is SIGKILLed.
   local pdeath=""
-  if setpriv --help 2>/dev/null | grep -q -- --pdeathsig; then pdeath="setpriv --pdeathsig KILL --"; fi
+  if [[ $(setpriv --help 2>/dev/null || true) == *--pdeathsig* ]]; then pdeath="setpriv --pdeathsig KILL --"; fi
   t0=$(now)
   bash -c "exec $pdeath $cmd --web.listen-address=127.0.0.1:$port" </dev/null >"$RUN_DIR/$name.log" 2>&1 3>&- &
   STARTED_PID=$!
@@ -171,6 +173,16 @@ time_ss() {
 }
 
 meta() { echo "$1=$2" >>"$RUN_DIR/meta"; }
+
+# record_server PREFIX PID CPU0 SCRAPES BODY: CPU per scrape since CPU0, series and bytes of the last body, memory.
+record_server() {
+  local p=$1 pid=$2 cpu0=$3 n=$4 body=$5
+  meta "${p}cpu_s" "$(awk -v a="$cpu0" -v b="$(proc_cpu_s "$pid")" -v n="$n" 'BEGIN { printf "%.4f\n", (b - a) / n }')"
+  meta "${p}series" "$(grep -cv -e '^#' -e '^$' "$body" || true)"
+  meta "${p}bytes" "$(cat "$body.size")"
+  meta "${p}rss_kib" "$(status_kib "$pid" VmRSS)"
+  meta "${p}hwm_kib" "$(status_kib "$pid" VmHWM)"
+}
 
 # The exporter's listeners and per-state connection counts of the load against ss around one scrape
 # (bench/lib/exactness.py); up to 3 tries while the load is not still.
@@ -211,7 +223,7 @@ run_size() {
   for f in scrape.times node.times ss.times ssnop.times lsof.times; do : >"$RUN_DIR/$f"; done
   meta connections "$connections"
 
-  local url="" node_url="" cpu0 cpu1 ncpu0 ncpu1
+  local url="" node_url="" cpu0 ncpu0
   if [[ $NO_EXPORTER -eq 0 ]]; then
     local port; port=$(free_port)
     url="http://127.0.0.1:$port/metrics"
@@ -238,22 +250,8 @@ run_size() {
       [[ -z $node_url ]] || scrape "$node_url" "$RUN_DIR/node.body" "$RUN_DIR/node.times"
       if (( i % 5 == 0 )) && (( $(wc -l <"$RUN_DIR/ss.times") < ss_runs )); then time_ss; fi
     done
-    if [[ -n $url ]]; then
-      cpu1=$(proc_cpu_s "$EXP_PID")
-      meta cpu_s "$(awk -v a="$cpu0" -v b="$cpu1" -v n="$scrapes" 'BEGIN { printf "%.4f\n", (b - a) / n }')"
-      meta series "$(grep -cv -e '^#' -e '^$' "$RUN_DIR/scrape.body" || true)"
-      meta bytes "$(cat "$RUN_DIR/scrape.body.size")"
-      meta rss_kib "$(status_kib "$EXP_PID" VmRSS)"
-      meta hwm_kib "$(status_kib "$EXP_PID" VmHWM)"
-    fi
-    if [[ -n $node_url ]]; then
-      ncpu1=$(proc_cpu_s "$NODE_PID")
-      meta node_cpu_s "$(awk -v a="$ncpu0" -v b="$ncpu1" -v n="$scrapes" 'BEGIN { printf "%.4f\n", (b - a) / n }')"
-      meta node_series "$(grep -cv -e '^#' -e '^$' "$RUN_DIR/node.body" || true)"
-      meta node_bytes "$(cat "$RUN_DIR/node.body.size")"
-      meta node_rss_kib "$(status_kib "$NODE_PID" VmRSS)"
-      meta node_hwm_kib "$(status_kib "$NODE_PID" VmHWM)"
-    fi
+    [[ -z $url ]] || record_server "" "$EXP_PID" "$cpu0" "$scrapes" "$RUN_DIR/scrape.body"
+    [[ -z $node_url ]] || record_server node_ "$NODE_PID" "$ncpu0" "$scrapes" "$RUN_DIR/node.body"
   fi
 
   while (( $(wc -l <"$RUN_DIR/ss.times") < ss_runs )); do time_ss; done

@@ -9,7 +9,7 @@ namespace SocketExporter.Events;
 /// so the event thread reads one without locks. Its size is bounded by that snapshot (its held connections and its
 /// listeners), never by the event rate. The rule (README, "Between scrapes"):
 /// <list type="bullet">
-/// <item>a connection the scrape saw (same 4-tuple and, where the table gave one, same cookie) gets the program that held it then;</item>
+/// <item>a connection the scrape saw (same socket cookie; same 4-tuple where the table gave no cookie) gets the program that held it then;</item>
 /// <item>else an inbound one gets the program of the listener on its port in that namespace;</item>
 /// <item>else program="": an outbound connection born and gone between scrapes has no process left to name.</item>
 /// </list>
@@ -23,7 +23,12 @@ public sealed class ConnectionAttribution
     {
         public readonly NetNsSnapshot DirectionRules = directionRules;
         public readonly ListenerPortMemory.View Services = services;
-        public readonly Dictionary<FourTuple, (ulong Cookie, string Program)> Seen = [];
+        // sock_diag gives every socket a cookie that no other socket of the namespace gets until reboot (sock_gen_cookie
+        // draws from a 64-bit counter that is never reset), and every destroy event carries it: a word to hash, a third
+        // of a 4-tuple entry, and a later connection reusing the 4-tuple is not mistaken for the one seen. /proc/net text
+        // has no cookie: those connections are found by 4-tuple.
+        public readonly Dictionary<ulong, string> SeenByCookie = [];
+        public readonly Dictionary<FourTuple, string> SeenByTuple = [];
         public readonly Dictionary<ushort, string> ListenerPrograms = [];
     }
 
@@ -66,22 +71,33 @@ public sealed class ConnectionAttribution
             }
             // Sized once: grown step by step, this table of every connection (100,000 on a busy node) was most of a
             // scrape's collector time, copied at each doubling and left on the large-object heap.
-            view.Seen.EnsureCapacity(connections);
             foreach (SocketEntry s in ns.Sockets)
             {
                 if (s.Protocol != SocketProtocol.Tcp || s.State == SocketState.Listen || s.RemotePort == 0)
                     continue;
                 string program = FirstProgram(snapshot, s.Inode);
-                if (program.Length > 0 && !ListenerRuleGives(view, s, program))
-                    view.Seen[new FourTuple(s.Family, s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort)] = (s.Cookie, program);
+                if (program.Length == 0 || ListenerRuleGives(view, s, program))
+                    continue;
+                if (s.Cookie != 0)
+                {
+                    if (view.SeenByCookie.Count == 0)
+                        view.SeenByCookie.EnsureCapacity(connections);
+                    view.SeenByCookie[s.Cookie] = program;
+                }
+                else
+                {
+                    if (view.SeenByTuple.Count == 0)
+                        view.SeenByTuple.EnsureCapacity(connections);
+                    view.SeenByTuple[new FourTuple(s.Family, s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort)] = program;
+                }
             }
             namespaces[ns.Inode] = view;
         }
         return new ConnectionAttribution(namespaces, labels);
     }
 
-    /// <summary>Connections remembered by 4-tuple, all namespaces together (for tests: what the table costs).</summary>
-    internal int RememberedConnections => _namespaces.Values.Sum(n => n.Seen.Count);
+    /// <summary>Connections remembered by cookie or 4-tuple, all namespaces together (for tests: what the table costs).</summary>
+    internal int RememberedConnections => _namespaces.Values.Sum(n => n.SeenByCookie.Count + n.SeenByTuple.Count);
 
     // True when Attribute would name <paramref name="program"/> for this connection without remembering it: an inbound
     // connection held by the program listening on its port (most of a server's connections). Only for a connection that
@@ -101,9 +117,9 @@ public sealed class ConnectionAttribution
         string label = Label(netns);
         _namespaces.TryGetValue(netns, out Namespace? ns);
         string seenProgram = "";
-        if (ns is not null && ns.Seen.TryGetValue(new FourTuple(ev.Family, ev.LocalAddress, ev.LocalPort, ev.RemoteAddress, ev.RemotePort),
-                out var seen) && (seen.Cookie == 0 || seen.Cookie == ev.Cookie))
-            seenProgram = seen.Program;
+        if (ns is not null && (ns.SeenByCookie.TryGetValue(ev.Cookie, out string? seen)
+                || ns.SeenByTuple.TryGetValue(new FourTuple(ev.Family, ev.LocalAddress, ev.LocalPort, ev.RemoteAddress, ev.RemotePort), out seen)))
+            seenProgram = seen;
 
         if (kind == TcpDestroyKind.ConnectFailed)
         {

@@ -81,6 +81,22 @@ public sealed class ConnectionAttributionTests
     }
 
     [Fact]
+    public void Attribute_ConnectionReadWithoutCookie_FoundByFourTuple()
+    {
+        // /proc/net text (another namespace read through /proc/PID/net) gives no cookie: the 4-tuple is all there is.
+        var b = new SnapshotBuilding();
+        b.Process(20, "curl", null, 200);
+        ScrapeSnapshot snapshot = b.Build([Connection(40000, 8080, 200, cookie: 0)]);
+        var services = new ListenerPortMemory();
+        services.Observe(snapshot);
+        ConnectionAttribution a = ConnectionAttribution.Build(snapshot, services);
+
+        Assert.Equal(1, a.RememberedConnections);
+        ConnectionEventKey key = a.Attribute(snapshot.Namespaces[0].Inode, Event(40000, 8080, cookie: 77, Established))!.Value;
+        Assert.Equal((false, "8080", "curl"), (key.Inbound, key.Port, key.Program));
+    }
+
+    [Fact]
     public void Attribute_SameFourTupleOtherCookie_NotTheConnectionSeen()
     {
         // A later connection reusing the 4-tuple: its client process is unknown.
