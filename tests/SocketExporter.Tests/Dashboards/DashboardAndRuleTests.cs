@@ -288,6 +288,7 @@ public sealed class DashboardAndRuleTests
         "SocketExporterInsufficientPrivileges",
         "SocketExporterConnectFailures",
         "SocketExporterHighRetransmitRatio",
+        "SocketExporterHighRetransmitRatioLive",
     ];
 
     private static readonly Regex MetricName = new(@"(?<![A-Za-z0-9_:])socket_[a-z0-9_]+", RegexOptions.CultureInvariant);
