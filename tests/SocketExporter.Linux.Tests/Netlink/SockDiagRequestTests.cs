@@ -35,6 +35,17 @@ public sealed class SockDiagRequestTests
     }
 
     [Fact]
+    public void WriteInetDump_WithInfoExtension_SetsIdiagExtBitOfInetDiagInfo()
+    {
+        byte[] r = new byte[SockDiagRequest.InetLength];
+
+        SockDiagRequest.WriteInetDump(r, SocketFamily.Ipv4, SocketProtocol.Tcp, 0xFFFFFFFF, 1, InetDiagAttributes.InfoExtension);
+
+        Assert.Equal((byte)0b10, r[18]);   // idiag_ext: 1 << (INET_DIAG_INFO 2 - 1)
+        Assert.Equal(72u, BinaryPrimitives.ReadUInt32LittleEndian(r));   // no attribute: the length stays
+    }
+
+    [Fact]
     public void WriteInetDump_LocalPort_AppendsAnSEqBytecodeAttribute()
     {
         byte[] r = new byte[SockDiagRequest.InetLocalPortLength];

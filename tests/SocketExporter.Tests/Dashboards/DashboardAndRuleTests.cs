@@ -260,6 +260,12 @@ public sealed class DashboardAndRuleTests
         "socket_connections_closed_received_bytes_total",
         "socket_connections_closed_sent_bytes_total",
         "socket_connections_closed_retransmitted_segments_total",
+        "socket_tcp_received_bytes_total",
+        "socket_tcp_sent_bytes_total",
+        "socket_tcp_retransmitted_segments_total",
+        "socket_tcp_sent_segments_total",
+        "socket_tcp_established_rtt_seconds",
+        "socket_tcp_established_rtt_connections",
         "socket_connections_closed_rtt_seconds_total",
         "socket_connections_closed_rtt_samples_total",
         "socket_exporter_connection_events_subscribed",
@@ -287,6 +293,7 @@ public sealed class DashboardAndRuleTests
         "SocketExporterInsufficientPrivileges",
         "SocketExporterConnectFailures",
         "SocketExporterHighRetransmitRatio",
+        "SocketExporterHighRetransmitRatioLive",
     ];
 
     private static readonly Regex MetricName = new(@"(?<![A-Za-z0-9_:])socket_[a-z0-9_]+", RegexOptions.CultureInvariant);

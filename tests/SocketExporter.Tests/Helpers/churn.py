@@ -47,19 +47,24 @@ def server(name, port=0, reply=0):
     print(json.dumps({"pid": os.getpid(), "port": lst.getsockname()[1]}), flush=True)
     sys.stdin.read()
 
+def send_rest_and_close(c, nbytes):
+    """Sends nbytes, shuts down writing, reads the reply to EOF and closes; returns the reply's length."""
+    if nbytes:
+        c.sendall(b"x" * nbytes)
+    c.shutdown(socket.SHUT_WR)
+    received = 0
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        received += len(b)
+    c.close()
+    return received
+
 def connect(port, count, nbytes):
     received = 0
     for _ in range(count):
-        c = socket.create_connection(("127.0.0.1", port))
-        if nbytes:
-            c.sendall(b"x" * nbytes)
-        c.shutdown(socket.SHUT_WR)
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            received += len(b)
-        c.close()
+        received += send_rest_and_close(socket.create_connection(("127.0.0.1", port)), nbytes)
     return {"connections": count, "received": received}
 
 def refuse(port, count):
@@ -108,18 +113,7 @@ def send(cid, nbytes):
     return {"sent": nbytes}
 
 def finish(cid, nbytes):
-    c = held.pop(cid)
-    if nbytes:
-        c.sendall(b"x" * nbytes)
-    c.shutdown(socket.SHUT_WR)
-    received = 0
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        received += len(b)
-    c.close()
-    return {"received": received}
+    return {"received": send_rest_and_close(held.pop(cid), nbytes)}
 
 def client(name):
     set_comm(name)

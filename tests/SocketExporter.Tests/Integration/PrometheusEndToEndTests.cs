@@ -38,7 +38,8 @@ public sealed class PrometheusEndToEndTests : IDisposable
         // A policy that expects only the core holder's shared port, so the unexpected-listeners panel has rows (its other ports).
         string policy = Path.Combine(_workdir, "policy.yml");
         File.WriteAllText(policy, $"expected_listeners:\n  - ports: \"{core.Int("shared_port")}\"\n");
-        using ExporterProcess exporter = ExporterProcess.Start(["--config.file=" + policy]);
+        // --collector.tcp_traffic: the live + closed traffic panels (off by default) are dashboard panels too.
+        using ExporterProcess exporter = ExporterProcess.Start(["--config.file=" + policy, "--collector.tcp_traffic"]);
         exporter.Scrape();   // the first scrape compiles the scrape path and subscribes to destroy events; Prometheus's come after it
         Churn();
         using PrometheusServer prometheus = PrometheusServer.Start(_workdir, exporter.Port);
@@ -54,6 +55,7 @@ public sealed class PrometheusEndToEndTests : IDisposable
         // rate() over the panels' 1m window is above 0 once Prometheus has scraped the second round.
         prometheus.WaitForSeries($"sum(rate(socket_connections_closed_rtt_samples_total{{instance=\"{instance}\",port=\"{churnPort}\"}}[1m])) > 0", minimumSamples: 1);
         prometheus.WaitForSeries($"sum(rate(socket_connect_failures_total{{instance=\"{instance}\",port=\"{refusedPort}\"}}[1m])) > 0", minimumSamples: 1);
+        prometheus.WaitForSeries($"sum(rate(socket_tcp_sent_segments_total{{instance=\"{instance}\",port=\"{churnPort}\"}}[1m])) > 0", minimumSamples: 1);
 
         var variables = DashboardQueries.Variables(job: "socket-exporter", instance: instance.Replace(".", "\\\\."),
             program: "python3", pid: $"{core.Pid}|{fds.Pid}");
