@@ -115,7 +115,7 @@ public sealed class DeletedNamespacesTests : IDisposable
         Assert.True(made >= MinimumNamespaces, $"only {made} namespaces made: the churn did not run");
         // Each child entered a namespace of its own; the kernel reuses a freed namespace's inode number, so fewer distinct.
         Assert.Equal(made, File.ReadAllLines(inodes).Length);
-        Assert.True(scrapes >= 10, $"only {scrapes} scrapes during the churn");
+        Assert.True(scrapes >= 5, $"only {scrapes} scrapes during the churn");
         Assert.True(methods.GetValueOrDefault("setns") > 0, "no namespace of the churn was read: " + Describe(methods));
         // Subscribing follows a scrape's snapshot and is reported at the next: most churned namespaces are gone by
         // then (process_gone); that some are subscribed first depends on timing, so it is printed, not asserted.
