@@ -38,7 +38,9 @@ public sealed class DestroySubscription : IDisposable
     public bool IsClosed => _fd.IsClosed;
 
     /// <summary>Subscribes in the calling thread's network namespace; returns errno and what failed.</summary>
-    public static int TryOpen(out DestroySubscription? subscription, out string? error)
+    /// <param name="receiveBuffer">The receive buffer to ask for: <see cref="RequestedReceiveBuffer"/>, except in tests
+    /// that make the kernel drop events on purpose (the kernel raises anything smaller than its minimum, ~4.5 KiB).</param>
+    public static int TryOpen(out DestroySubscription? subscription, out string? error, int receiveBuffer = RequestedReceiveBuffer)
     {
         subscription = null;
         int errno = Libc.Socket(Constants.AF_NETLINK, Constants.SOCK_RAW, Constants.NETLINK_SOCK_DIAG, out SafeFd fd);
@@ -55,8 +57,8 @@ public sealed class DestroySubscription : IDisposable
             return errno;
         }
         // EPERM without CAP_NET_ADMIN: then the capped SO_RCVBUF.
-        if (Libc.SetSockOptInt(fd, Constants.SOL_SOCKET, Constants.SO_RCVBUFFORCE, RequestedReceiveBuffer) != 0)
-            Libc.SetSockOptInt(fd, Constants.SOL_SOCKET, Constants.SO_RCVBUF, RequestedReceiveBuffer);
+        if (Libc.SetSockOptInt(fd, Constants.SOL_SOCKET, Constants.SO_RCVBUFFORCE, receiveBuffer) != 0)
+            Libc.SetSockOptInt(fd, Constants.SOL_SOCKET, Constants.SO_RCVBUF, receiveBuffer);
         Libc.GetSockOptInt(fd, Constants.SOL_SOCKET, Constants.SO_RCVBUF, out int granted);
         subscription = new DestroySubscription(fd, granted);
         error = null;

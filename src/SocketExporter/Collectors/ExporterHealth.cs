@@ -76,14 +76,16 @@ public static class ExporterHealth
         }
 
         Gauge source = metrics.CreateGauge("socket_exporter_socket_source",
-            "1 for the source that served each socket table this scrape: netlink (sock_diag), procfs (/proc/net fallback) or none (unreadable).",
+            "1 for the source that served each socket table this scrape: netlink (sock_diag), procfs (/proc/net text: a small " +
+            "namespace's TCP/UDP tables, --socket.source=procfs, or a dump that failed) or none (unreadable).",
             ["protocol", "family", "source", "netns"]);
         Gauge malformed = metrics.CreateGauge("socket_exporter_malformed_records",
             "Netlink messages or /proc/net lines that could not be decoded and were skipped, per socket table, in this scrape.",
             ["protocol", "family", "netns"]);
         Gauge namespaces = metrics.CreateGauge("socket_exporter_netns_read",
             "1 per network namespace read this scrape, with the method that served it: netlink (the exporter's own), setns " +
-            "(sock_diag inside the namespace, needs CAP_SYS_ADMIN), procfs (/proc/[pid]/net fallback), none (unreadable) or skipped " +
+            "(sock_diag inside the namespace, needs CAP_SYS_ADMIN), procfs (/proc/[pid]/net text only: setns disabled or refused), " +
+            "none (unreadable, e.g. its last process exited) or skipped " +
             "(not read: the scrape deadline had passed). count() is the number of namespaces.",
             ["netns", "method"]);
         metrics.CreateGauge("socket_exporter_netns_thread_only",

@@ -235,25 +235,13 @@ public static class CommandLine
                     watches.Add(watch);
                     break;
                 case "metrics.max-series":
-                    string max = Value();
-                    if (!int.TryParse(max, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int maxSeries)
-                        || maxSeries < 1)
-                        throw new UsageException($"--metrics.max-series must be a whole number of at least 1, not '{max}'");
-                    options = options with { Metrics = options.Metrics with { MaxSeries = maxSeries } };
+                    options = options with { Metrics = options.Metrics with { MaxSeries = Positive() } };
                     break;
                 case "metrics.max-event-label-sets":
-                    string maxEvents = Value();
-                    if (!int.TryParse(maxEvents, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int maxEventLabelSets)
-                        || maxEventLabelSets < 1)
-                        throw new UsageException($"--metrics.max-event-label-sets must be a whole number of at least 1, not '{maxEvents}'");
-                    options = options with { Metrics = options.Metrics with { MaxEventLabelSets = maxEventLabelSets } };
+                    options = options with { Metrics = options.Metrics with { MaxEventLabelSets = Positive() } };
                     break;
                 case "metrics.max-unix-series":
-                    string maxUnix = Value();
-                    if (!int.TryParse(maxUnix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int maxUnixSeries)
-                        || maxUnixSeries < 1)
-                        throw new UsageException($"--metrics.max-unix-series must be a whole number of at least 1, not '{maxUnix}'");
-                    options = options with { Metrics = options.Metrics with { MaxUnixSeries = maxUnixSeries } };
+                    options = options with { Metrics = options.Metrics with { MaxUnixSeries = Positive() } };
                     break;
                 case "scrape.walk-workers":
                     string walkers = Value();
@@ -303,6 +291,12 @@ public static class CommandLine
                 if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
                     throw new UsageException($"--{name} needs a value");
                 return args[++i];
+            }
+
+            int Positive()
+            {
+                string text = Value();
+                return PositiveCount.Parse(text) ?? throw new UsageException(PositiveCount.Error("--" + name, text));
             }
         }
         if (listen.Count == 0)

@@ -121,15 +121,9 @@ public static class ConfigFile
             string text = Scalar(path, value, "limits." + key);
             options = key switch
             {
-                "max_series" => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int max) && max >= 1
-                    ? options with { Metrics = options.Metrics with { MaxSeries = max } }
-                    : throw Error(path, value, $"limits.max_series must be a whole number of at least 1, not '{text}'"),
-                "max_unix_series" => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxUnix) && maxUnix >= 1
-                    ? options with { Metrics = options.Metrics with { MaxUnixSeries = maxUnix } }
-                    : throw Error(path, value, $"limits.max_unix_series must be a whole number of at least 1, not '{text}'"),
-                "max_event_label_sets" => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int maxEvents) && maxEvents >= 1
-                    ? options with { Metrics = options.Metrics with { MaxEventLabelSets = maxEvents } }
-                    : throw Error(path, value, $"limits.max_event_label_sets must be a whole number of at least 1, not '{text}'"),
+                "max_series" => options with { Metrics = options.Metrics with { MaxSeries = Positive() } },
+                "max_unix_series" => options with { Metrics = options.Metrics with { MaxUnixSeries = Positive() } },
+                "max_event_label_sets" => options with { Metrics = options.Metrics with { MaxEventLabelSets = Positive() } },
                 "drop_pid" => text switch
                 {
                     "true" => options with { Metrics = options.Metrics with { DroppedLabels = new HashSet<string> { "pid" } } },
@@ -138,6 +132,8 @@ public static class ConfigFile
                 },
                 _ => throw Error(path, keyNode, $"limits: unknown key '{key}' (max_series, max_unix_series, max_event_label_sets, drop_pid)"),
             };
+
+            int Positive() => PositiveCount.Parse(text) ?? throw Error(path, value, PositiveCount.Error("limits." + key, text));
         }
         return options;
     }

@@ -77,7 +77,8 @@ public sealed class ConnectionEventsCollector(ConnectionEventSource source) : IS
             "Destroy messages that could not be decoded, not counted.");
         Gauge subscribed = metrics.NamespaceGauge("socket_exporter_connection_events_subscribed",
             "1 for a network namespace whose destroy events are read; 0 with the reason it is not (setns_denied: no " +
-            "CAP_SYS_ADMIN; setns_disabled: --netns.method=procfs; process_gone; failed).", "reason");
+            "CAP_SYS_ADMIN; setns_disabled: --netns.method=procfs; process_gone: its process exited before the subscription was made; " +
+            "no_process: none is in it; failed).", "reason");
         Gauge buffer = metrics.NamespaceGauge("socket_exporter_connection_events_receive_buffer_bytes",
             "The receive buffer the kernel granted the subscription (SO_RCVBUFFORCE needs CAP_NET_ADMIN; else net.core.rmem_max caps it).");
         foreach (SubscriptionState s in source.States())
