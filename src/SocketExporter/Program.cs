@@ -139,7 +139,7 @@ public static class Program
         builder.Services.AddSingleton(sp => new RequestLimit(options.MaxRequests,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Web.RequestLimit")));
         builder.Services.AddSingleton<MetricsEndpoint>();
-        builder.Services.AddSingleton(new WhoSearch(options.ProcfsPath, WhoSearch.DefaultBudget));
+        builder.Services.AddSingleton(new WhoSearch(options.ProcfsPath, options.SearchTimeout));
         builder.Services.AddSingleton(sp => new LandingPage(sp.GetRequiredService<ScrapeCoordinator>(), sp.GetRequiredService<CollectorRunner>(), build, options.TelemetryPath));
 
         WebApplication app = builder.Build();
