@@ -3,8 +3,8 @@
 
 Starts what fleet mode is asked about: a TCP listener on a loopback port with one accepted connection (held by this
 script, program python3), two exporters on two ports (so two `instance` labels), and Debian's prometheus scraping
-both every 15 s (a scrape of a loaded host can take seconds; a cut-short one lacks holders). Once both instances report the listener, `who :PORT --prometheus.url` runs through a recording
-proxy placed in front of Prometheus: every query the binary asks and the body it gets back are stored verbatim,
+both every 15 s (a scrape of a loaded host can take seconds; one cut short lacks holders). Once both instances
+report the listener, `who :PORT --prometheus.url` runs through a recording proxy placed in front of Prometheus: every query the binary asks and the body it gets back are stored verbatim,
 named by the query's first socket_* metric (port-<metric>.json). Then, through the same proxy: a query Prometheus
 refuses (error-bad-data.json, its real 400 answer) and the presence query for a metric no exporter has
 (presence-missing.json). capture.json holds the port, pid, instances and each query, for the tests to check
