@@ -144,6 +144,7 @@ public static class Program
         builder.Services.AddSingleton(sp => new RequestLimit(options.MaxRequests,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("SocketExporter.Web.RequestLimit")));
         builder.Services.AddSingleton<MetricsEndpoint>();
+        builder.Services.AddSingleton(new WhoSearch(options.ProcfsPath, options.SearchTimeout));
         builder.Services.AddSingleton(sp => new LandingPage(sp.GetRequiredService<ScrapeCoordinator>(), sp.GetRequiredService<CollectorRunner>(), build, options.TelemetryPath));
 
         WebApplication app = builder.Build();
@@ -157,6 +158,7 @@ public static class Program
         WebSecurity.UseWebSecurity(app, webConfig);   // TLS is set on the listeners above; auth and headers cover every path
         MetricsEndpoint metrics = app.Services.GetRequiredService<MetricsEndpoint>();
         LandingPage landing = app.Services.GetRequiredService<LandingPage>();
+        WhoSearch search = app.Services.GetRequiredService<WhoSearch>();
         // After authentication, so that requests without credentials never take a turn; probes are never limited.
         RequestLimit turns = app.Services.GetRequiredService<RequestLimit>();
         // RequestDelegate overloads: no reflection over handler parameters, so trimming and NativeAOT stay safe.
@@ -182,8 +184,24 @@ public static class Program
                 await turns.RejectAsync(context);
                 return;
             }
+            // The search box (`/?who=:81`): behind the same authentication and turn as the page; HEAD sends no body, so
+            // it asks nothing.
+            WhoSearchAnswer? answer = null;
+            if (HttpMethods.IsGet(context.Request.Method) && context.Request.Query["who"].ToString() is { Length: > 0 } asked)
+            {
+                answer = await search.AskAsync(asked.Trim(), context.RequestAborted);
+                context.Response.StatusCode = answer.Outcome switch
+                {
+                    WhoSearchOutcome.BadTarget => StatusCodes.Status400BadRequest,
+                    WhoSearchOutcome.Busy => StatusCodes.Status429TooManyRequests,
+                    WhoSearchOutcome.TimedOut => StatusCodes.Status503ServiceUnavailable,
+                    _ => StatusCodes.Status200OK,
+                };
+                if (answer.Outcome == WhoSearchOutcome.Busy)
+                    context.Response.Headers.RetryAfter = "1";
+            }
             context.Response.ContentType = "text/html; charset=utf-8";
-            await context.Response.WriteAsync(landing.Render(result));
+            await context.Response.WriteAsync(landing.Render(result, answer));
         }));
         app.MapMethods("/-/healthy", getOrHead, (RequestDelegate)(context => context.Response.WriteAsync("Healthy\n")));
         app.MapMethods("/-/ready", getOrHead, (RequestDelegate)(context => context.Response.WriteAsync("Ready\n")));

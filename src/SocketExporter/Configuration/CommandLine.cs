@@ -29,6 +29,7 @@ public static class CommandLine
                                        Path under which to expose metrics.
           --web.config.file=PATH       exporter-toolkit web config (TLS, basic auth, headers), as node_exporter takes.
           --web.max-requests={Web.RequestLimit.Default}        Requests to /metrics and / served at once; more are answered 503 (0: no limit).
+          --web.search-timeout=10s     How long the landing page's search box (/?who=TARGET) may read: 500ms, 10s, 1m.
           --path.procfs="/proc"        procfs mount point (e.g. /host/proc in a container).
           --socket.source=auto         auto: sock_diag netlink, falling back to /proc/net per table; procfs: /proc/net only.
           --netns.mode=all             all: every network namespace under the proc root (and /run/netns); own: the exporter's only.
@@ -249,6 +250,12 @@ public static class CommandLine
                         || walkWorkers is < 1 or > MaxWalkWorkers)
                         throw new UsageException($"--scrape.walk-workers must be a whole number from 1 to {MaxWalkWorkers}, not '{walkers}'");
                     options = options with { WalkWorkers = walkWorkers };
+                    break;
+                case "web.search-timeout":
+                    string searchTimeout = Value();
+                    if (!Who.WhoCommand.TryParseTimeout(searchTimeout, out TimeSpan search))
+                        throw new UsageException($"--web.search-timeout must be a duration such as 500ms, 10s or 1m, not '{searchTimeout}'");
+                    options = options with { SearchTimeout = search };
                     break;
                 case "listen.sample-interval":
                     options = options with { ListenSampleInterval = SampleInterval(Value()) };

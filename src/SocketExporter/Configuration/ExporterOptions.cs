@@ -14,6 +14,8 @@ public sealed record ExporterOptions
     public string? WebConfigFile { get; init; }
     /// <summary>--web.max-requests: requests to /metrics and / served at once (0: no limit).</summary>
     public int MaxRequests { get; init; } = Web.RequestLimit.Default;
+    /// <summary>--web.search-timeout: how long one search of the landing page's box may read.</summary>
+    public TimeSpan SearchTimeout { get; init; } = Web.WhoSearch.DefaultBudget;
     public string ProcfsPath { get; init; } = "/proc";
     public bool ProcNetOnly { get; init; }
     public List<string> WatchPaths { get; init; } = [];

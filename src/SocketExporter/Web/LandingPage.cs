@@ -21,7 +21,9 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
         coordinator.Latest is { Partial: null } latest ? Task.FromResult(latest)
             : coordinator.CollectAsync(budget: CollectionBudget).WaitAsync(CollectionBudget, aborted);
 
-    public string Render(ScrapeResult result)
+    /// <param name="search">The search box's answer when the page was asked one (`/?who=:81`), shown beside the
+    /// listener table.</param>
+    public string Render(ScrapeResult result, WhoSearchAnswer? search = null)
     {
         var html = new StringBuilder(16 * 1024);
         html.Append("""
@@ -34,6 +36,11 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
             th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #ddd}
             td.n{text-align:right;font-variant-numeric:tabular-nums}
             .wrap{overflow-x:auto} code{background:#f3f3f3;padding:0 .2rem}
+            form#who{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.5rem 0}
+            #who input{flex:1 1 12rem;min-width:0;font:inherit;padding:.35rem}
+            #who button{font:inherit;padding:.35rem .8rem}
+            .problem{color:#a00000}
+            @media (min-width:1100px){body{max-width:110rem}.cols{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:2rem}}
             @media (max-width:600px){body{margin:.5rem}th,td{padding:.25rem .3rem;font-size:.8rem}h1{font-size:1.5rem}}
             </style></head><body>
             <h1>SocketExporter</h1>
@@ -45,6 +52,9 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
         html.AppendJoin(", ", runner.Collectors.Select(c => "<code>" + Enc(c.Name) + "</code>"));
         html.Append("</p>");
 
+        html.Append("<div class=\"cols\">");
+        AppendSearch(html, search);
+        html.Append("<section>");
         IReadOnlyList<ListenerRow>? listeners = result.Listeners;
         if (listeners is null)
         {
@@ -68,8 +78,51 @@ public sealed class LandingPage(ScrapeCoordinator coordinator, CollectorRunner r
             }
             html.Append("</tbody></table></div>");
         }
-        html.Append("</body></html>");
+        html.Append("</section></div></body></html>");
         return html.ToString();
+    }
+
+    /// <summary>The search box, and its answer: `socket_exporter who`'s tables for this host, every cell encoded (a
+    /// process names itself, so a program may be called "&lt;script&gt;").</summary>
+    internal static void AppendSearch(StringBuilder html, WhoSearchAnswer? search)
+    {
+        html.Append("<section><h2>Who holds…</h2>")
+            .Append("<form id=\"who\" method=\"get\" action=\"/\" role=\"search\">")
+            .Append("<input id=\"who-target\" name=\"who\" aria-label=\"Target\" autocapitalize=\"off\" autocomplete=\"off\" spellcheck=\"false\"")
+            .Append(" placeholder=\":81, nginx, pid:1234, /dev/ttyUSB0, /var/lib/docker\" value=\"").Append(Enc(search?.Query ?? "")).Append("\">")
+            .Append("<button type=\"submit\">Ask</button></form>")
+            .Append("<p>A port (<code>:81</code>, <code>tcp:8080</code>, <code>udp:53</code>), a program or <code>pid:PID</code>, a device node or a path: ")
+            .Append("as <code>socket_exporter who</code> answers it on this host.</p>");
+        if (search is not null)
+        {
+            html.Append("<div id=\"who-answer\">");
+            if (search.Outcome != WhoSearchOutcome.Answered)
+                html.Append("<p class=\"problem\"><strong>").Append(Enc(search.Query)).Append(":</strong> ").Append(Enc(search.Problem)).Append("</p>");
+            foreach (Who.WhoTable table in search.Tables)
+            {
+                html.Append("<div class=\"wrap\"><table class=\"who\"><thead><tr>");
+                foreach (string header in table.Header)
+                    html.Append("<th>").Append(Enc(header)).Append("</th>");
+                html.Append("</tr></thead><tbody>");
+                foreach (IReadOnlyList<string> row in table.Rows)
+                {
+                    html.Append("<tr>");
+                    foreach (string cell in row)
+                        html.Append("<td>").Append(Enc(cell)).Append("</td>");
+                    html.Append("</tr>");
+                }
+                html.Append("</tbody></table></div>");
+            }
+            if (search.Notes.Count > 0)
+            {
+                html.Append("<ul class=\"notes\">");
+                foreach (string note in search.Notes)
+                    html.Append("<li>").Append(Enc(note)).Append("</li>");
+                html.Append("</ul>");
+            }
+            html.Append("</div>");
+        }
+        html.Append("</section>");
     }
 
     /// <summary>What the exporter could not fully read, and why: the log's read problems, as they stand now.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace SocketExporter.Who;
 
 /// <summary>
@@ -6,6 +8,10 @@ namespace SocketExporter.Who;
 /// </summary>
 public sealed record WhoRow
 {
+    /// <summary>Fleet mode only: the Prometheus `instance` label of the exporter that reported the row; absent (not
+    /// printed in JSON) when the answer is this host's.</summary>
+    [JsonPropertyOrder(-1), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Instance { get; init; }
     /// <summary>"socket", "device" or "path".</summary>
     public required string Kind { get; init; }
     public string Protocol { get; init; } = "";
@@ -27,15 +33,16 @@ public sealed record WhoRow
     public string Unit { get; init; } = "";
     /// <summary>The device node or path asked about (device and path rows).</summary>
     public string Path { get; init; } = "";
-    /// <summary>Descriptors on the device, or uses of the filesystem this way.</summary>
+    /// <summary>Descriptors on the device, or uses of the filesystem this way; in fleet mode also the sockets a socket row
+    /// stands for (the series' value: one socket_connections series counts many).</summary>
     public int Count { get; init; }
     /// <summary>How a path's filesystem is used, as fuser -v marks it: f (descriptor), c (cwd), r (root), e (exe), m (mmap).</summary>
     public string Access { get; init; } = "";
 
     /// <summary>The socket's inode, so that a socket several processes hold is counted once.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
+    [JsonIgnore]
     public ulong Inode { get; init; }
 
-    [System.Text.Json.Serialization.JsonIgnore]
+    [JsonIgnore]
     public bool IsListening => Kind == "socket" && (State == "listen" || (Protocol == "udp" && State == "close" && RemotePort == 0));
 }

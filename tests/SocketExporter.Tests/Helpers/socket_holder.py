@@ -197,6 +197,13 @@ def server():
     out["port"] = lst.getsockname()[1]
     return keep, out
 
+def named(comm):
+    """A TCP listener held by a process that renamed itself (comm, as prctl(PR_SET_NAME) sets it): a name may be markup."""
+    with open("/proc/self/comm", "w") as f:
+        f.write(comm)
+    lst = listen_tcp("127.0.0.1")
+    return [lst], {"pid": os.getpid(), "port": lst.getsockname()[1]}
+
 def main():
     # Descriptors inherited from whoever started the test run (a shell's spare /dev/null, a CI runner's socket)
     # are not part of any scenario: the tests count what this process holds, so hold only what it opens.
@@ -211,6 +218,7 @@ def main():
         "overflow": overflow,
         "server": server,
         "busy_ns": lambda: busy_ns(sys.argv[2]),
+        "named": lambda: named(sys.argv[2]),
     }[scenario]()
     print(json.dumps(out), flush=True)
     # Hold until the test closes our stdin.

@@ -94,7 +94,8 @@ public sealed class PrometheusEndToEndTests : IDisposable
     public void Dispose() => Directory.Delete(_workdir, recursive: true);
 }
 
-/// <summary>Debian's prometheus on a loopback port, scraping one target every 2 s, with its own data directory.</summary>
+/// <summary>Debian's prometheus on a loopback port, scraping its targets (every 2 s unless told), with its own data
+/// directory; with a web config (TLS, basic auth) when given one.</summary>
 public sealed class PrometheusServer : IDisposable
 {
     private readonly Process _process;
@@ -107,41 +108,57 @@ public sealed class PrometheusServer : IDisposable
         BaseUrl = baseUrl;
     }
 
-    public static PrometheusServer Start(string workdir, int targetPort)
+    public static PrometheusServer Start(string workdir, int targetPort) => Start(workdir, [targetPort]);
+
+    /// <param name="scrapeInterval">Also the scrape timeout: a loaded host's scrape can take seconds, and one cut short
+    /// lacks per-process series.</param>
+    /// <param name="webConfigFile">Prometheus's --web.config.file; then readiness is any HTTP answer over https (if
+    /// <paramref name="tls"/>), 401 included, and <see cref="Query"/> cannot be used.</param>
+    public static PrometheusServer Start(string workdir, IReadOnlyList<int> targetPorts, string scrapeInterval = "2s",
+        string? webConfigFile = null, bool tls = false)
     {
         string config = Path.Combine(workdir, "prometheus.yml");
+        string targets = string.Join(", ", targetPorts.Select(p => $"'127.0.0.1:{p}'"));
         File.WriteAllText(config, $"""
             global:
-              scrape_interval: 2s
+              scrape_interval: {scrapeInterval}
               # The exporter stops reading 0.5 s before the timeout Prometheus announces; on a loaded 2-core
               # machine 1 s would leave too little to read every process.
-              scrape_timeout: 2s
+              scrape_timeout: {scrapeInterval}
               evaluation_interval: 1s
             scrape_configs:
               - job_name: socket-exporter
                 static_configs:
-                  - targets: ['127.0.0.1:{targetPort}']
+                  - targets: [{targets}]
             """);
         int port = ExporterProcess.FreePort();
         var info = new ProcessStartInfo("prometheus") { RedirectStandardError = true, RedirectStandardOutput = true };
         info.ArgumentList.Add("--config.file=" + config);
         info.ArgumentList.Add("--storage.tsdb.path=" + Path.Combine(workdir, "data"));
         info.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
+        if (webConfigFile is not null)
+            info.ArgumentList.Add("--web.config.file=" + webConfigFile);
         Process process = Process.Start(info) ?? throw new InvalidOperationException("prometheus did not start");
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        var server = new PrometheusServer(process, $"http://127.0.0.1:{port}");
-        server.WaitReady();
+        var server = new PrometheusServer(process, $"{(tls ? "https" : "http")}://127.0.0.1:{port}");
+        server.WaitReady(anyAnswer: webConfigFile is not null);
         return server;
     }
 
-    private void WaitReady()
+    private void WaitReady(bool anyAnswer)
     {
+        using var probe = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = static (_, _, _, _) => true })
+            { Timeout = TimeSpan.FromSeconds(10) };
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(60))
         {
             if (_process.HasExited) throw new InvalidOperationException($"prometheus exited with {_process.ExitCode}");
-            try { if (_http.GetAsync(BaseUrl + "/-/ready").Result.IsSuccessStatusCode) return; }
+            try
+            {
+                using HttpResponseMessage response = probe.GetAsync(BaseUrl + "/-/ready").Result;
+                if (response.IsSuccessStatusCode || (anyAnswer && response.StatusCode == System.Net.HttpStatusCode.Unauthorized)) return;
+            }
             catch (AggregateException) { }
             Thread.Sleep(200);
         }
@@ -159,6 +176,19 @@ public sealed class PrometheusServer : IDisposable
             Thread.Sleep(500);
         }
         throw new TimeoutException($"no {minimumSamples} samples of {expr} within 90 s");
+    }
+
+    /// <summary>Waits until an instant query (as of now) has a result.</summary>
+    public void WaitForNow(string expr)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            (bool ok, int results, _) = Query(expr);
+            if (ok && results > 0) return;
+            Thread.Sleep(500);
+        }
+        throw new TimeoutException($"no result for {expr} within 120 s");
     }
 
     public (bool Ok, int Results, string Detail) Query(string expr)

@@ -230,6 +230,31 @@ public sealed class WebSecurityIntegrationTests : IDisposable
     }
 
     [Fact]
+    public async Task BasicAuth_SearchBox_IsGuardedAsThePageIs()
+    {
+        using HolderProcess holder = HolderProcess.Start("core");
+        string hash = ToolRunner.Run("htpasswd", "-nbB", "-C", "10", "prometheus", "s3cret").Trim().Split(':', 2)[1];
+        // A loaded test machine can take longer than the default 10 s to walk every process.
+        using SecureExporter exporter = SecureExporter.Start(WriteConfig($"basic_auth_users:\n  prometheus: {hash}\n"), caCertificate: null,
+            readinessCertificate: null, "--web.search-timeout=2m");
+        using HttpClient http = exporter.Client(timeout: TimeSpan.FromMinutes(3));
+        string search = $"/?who=tcp%3A{holder.Int("shared_port")}";
+
+        using HttpResponseMessage refused = await http.GetAsync(search);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.DoesNotContain("who-answer", await refused.Content.ReadAsStringAsync());
+        using HttpResponseMessage wrong = await Get(http, search, "prometheus", "guess");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+
+        // The page shows the last scrape's listeners (else it collects its own within 10 s, which a loaded machine may miss).
+        Assert.Equal(HttpStatusCode.OK, (await Get(http, "/metrics", "prometheus", "s3cret")).StatusCode);
+        using HttpResponseMessage answered = await Get(http, search, "prometheus", "s3cret");
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        string page = WebUtility.HtmlDecode(await answered.Content.ReadAsStringAsync());   // "×" is sent as &#215;
+        Assert.Contains($"<td>python3 ×2: {Math.Min(holder.Pid, holder.Int("child_pid"))} {Math.Max(holder.Pid, holder.Int("child_pid"))}</td>", page);
+    }
+
+    [Fact]
     public async Task WebConfigChanged_UsersAndHeaders_ApplyWithoutRestart_BrokenFileKeepsTheLastGood()
     {
         string Hash(string password) => ToolRunner.Run("htpasswd", "-nbB", "-C", "4", "alice", password).Trim().Split(':', 2)[1];
@@ -474,13 +499,15 @@ public sealed class WebSecurityIntegrationTests : IDisposable
 
         /// <param name="caCertificate">The CA that signed the server certificate; null for plain HTTP.</param>
         /// <param name="readinessCertificate">A client certificate, when the config requires one.</param>
-        public static SecureExporter Start(string configPath, X509Certificate2? caCertificate, X509Certificate2? readinessCertificate = null)
+        public static SecureExporter Start(string configPath, X509Certificate2? caCertificate, X509Certificate2? readinessCertificate = null,
+            params string[] extraArgs)
         {
             int port = ExporterProcess.FreePort();
             var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             info.ArgumentList.Add(RepoPaths.ExporterDll);
             info.ArgumentList.Add($"--web.listen-address=127.0.0.1:{port}");
             info.ArgumentList.Add($"--web.config.file={configPath}");
+            foreach (string a in extraArgs) info.ArgumentList.Add(a);
             var exporter = new SecureExporter(Process.Start(info) ?? throw new InvalidOperationException("exporter did not start"), port, caCertificate);
             try
             {
@@ -592,85 +619,6 @@ public sealed class WebSecurityIntegrationTests : IDisposable
                 throw new TimeoutException($"openssl s_client {string.Join(' ', options)} did not finish");
             }
             return (process.ExitCode, stdout.Result + stderr.Result);
-        }
-    }
-
-    /// <summary>A CA, server and client certificates made with the openssl command line into the test's directory.</summary>
-    private sealed class TestPki
-    {
-        private readonly string _dir;
-        private int _serial = Random.Shared.Next(1000, 1_000_000);
-
-        public string CaPath => Path.Combine(_dir, "ca.crt");
-        public X509Certificate2 CaCertificate { get; }
-        public X509Certificate2 ServerCertificate { get; }
-        public X509Certificate2 ClientCertificate { get; }
-        public X509Certificate2 RogueClientCertificate { get; }
-
-        public TestPki(string dir)
-        {
-            _dir = dir;
-            CreateCa("ca", "Test CA");
-            CreateCa("rogue-ca", "Rogue CA");
-            IssueServer("server");
-            Issue("ca", "client", "client", "extendedKeyUsage=clientAuth\n");
-            Issue("rogue-ca", "rogue-client", "client", "extendedKeyUsage=clientAuth\n");
-            CaCertificate = X509Certificate2.CreateFromPem(File.ReadAllText(CaPath));
-            ServerCertificate = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(dir, "server.crt")));
-            ClientCertificate = X509Certificate2.CreateFromPemFile(Path.Combine(dir, "client.crt"), Path.Combine(dir, "client.key"));
-            RogueClientCertificate = X509Certificate2.CreateFromPemFile(Path.Combine(dir, "rogue-client.crt"), Path.Combine(dir, "rogue-client.key"));
-        }
-
-        /// <summary>A server certificate for 127.0.0.1 signed by the test CA; returns its certificate and key paths.</summary>
-        public (string Cert, string Key) IssueServer(string name) =>
-            Issue("ca", name, "localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-
-        public void IssueServerViaIntermediate(string certFile, string keyFile)
-        {
-            Issue("ca", "intermediate", "Test Intermediate", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n");
-            (string leaf, string key) = Issue("intermediate", "leaf-via-intermediate", "server via intermediate",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-            File.WriteAllText(Path.Combine(_dir, certFile), File.ReadAllText(leaf) + File.ReadAllText(Path.Combine(_dir, "intermediate.crt")));
-            File.Copy(key, Path.Combine(_dir, keyFile), overwrite: true);
-        }
-
-        private void CreateCa(string name, string commonName)
-        {
-            ToolRunner.Run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", Path.Combine(_dir, name + ".key"), "-out", Path.Combine(_dir, name + ".crt"), "-days", "2",
-                "-subj", "/CN=" + commonName,
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-        }
-
-        private (string Cert, string Key) Issue(string ca, string name, string commonName, string extensions)
-        {
-            string key = Path.Combine(_dir, name + ".key"), csr = Path.Combine(_dir, name + ".csr"), cert = Path.Combine(_dir, name + ".crt");
-            string ext = Path.Combine(_dir, name + ".ext");
-            File.WriteAllText(ext, extensions);
-            ToolRunner.Run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", key, "-out", csr, "-subj", "/CN=" + commonName);
-            ToolRunner.Run("openssl", "x509", "-req", "-in", csr, "-CA", Path.Combine(_dir, ca + ".crt"), "-CAkey", Path.Combine(_dir, ca + ".key"),
-                "-set_serial", (++_serial).ToString(System.Globalization.CultureInfo.InvariantCulture), "-days", "2", "-out", cert, "-extfile", ext);
-            return (cert, key);
-        }
-
-        /// <summary>
-        /// Whether a server certificate chains to <paramref name="ca"/> alone (no system roots) through the
-        /// intermediates the server sent (in <paramref name="presented"/>'s ExtraStore), for 127.0.0.1.
-        /// </summary>
-        public static bool ChainsTo(X509Certificate? certificate, X509Chain? presented, X509Certificate2 ca)
-        {
-            if (certificate is null)
-                return false;
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.DisableCertificateDownloads = true;
-            if (presented is not null)
-                chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
-            using var leaf = new X509Certificate2(certificate);
-            return chain.Build(leaf) && leaf.MatchesHostname("127.0.0.1");
         }
     }
 }
