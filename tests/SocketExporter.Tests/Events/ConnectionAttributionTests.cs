@@ -26,12 +26,17 @@ public sealed class ConnectionAttributionTests
         var b = new SnapshotBuilding();
         b.Process(10, "web", null, 100, 101);
         b.Process(20, "curl", null, 200);
-        ScrapeSnapshot snapshot = b.Build([
+        return Build(b, out _host,
             SnapshotBuilding.TcpListener("127.0.0.1", 8080, 100, 0, 128),
             Connection(8080, 40000, 101, cookie: 7),
-            Connection(40000, 8080, 200, cookie: 8),
-        ]);
-        _host = snapshot.Namespaces[0].Inode;
+            Connection(40000, 8080, 200, cookie: 8));
+    }
+
+    /// <summary>The attribution a scrape of these sockets leaves, as the collector builds it.</summary>
+    private static ConnectionAttribution Build(SnapshotBuilding b, out ulong host, params SocketEntry[] sockets)
+    {
+        ScrapeSnapshot snapshot = b.Build(sockets);
+        host = snapshot.Namespaces[0].Inode;
         var services = new ListenerPortMemory();
         services.Observe(snapshot);
         return ConnectionAttribution.Build(snapshot, services);
@@ -64,15 +69,10 @@ public sealed class ConnectionAttributionTests
         var b = new SnapshotBuilding();
         b.Process(10, "web", null, 100, 102);
         b.Process(11, "worker", null, 101);
-        ScrapeSnapshot snapshot = b.Build([
+        ConnectionAttribution a = Build(b, out ulong host,
             SnapshotBuilding.TcpListener("127.0.0.1", 8080, 100, 0, 128),
             Connection(8080, 40000, 101, cookie: 7),
-            new(SocketProtocol.Tcp, SocketFamily.Ipv4, SocketState.SynSent, Loopback, 8080, Loopback, 40001, 0, 0, 0, 102, 0, 9),
-        ]);
-        ulong host = snapshot.Namespaces[0].Inode;
-        var services = new ListenerPortMemory();
-        services.Observe(snapshot);
-        ConnectionAttribution a = ConnectionAttribution.Build(snapshot, services);
+            new SocketEntry(SocketProtocol.Tcp, SocketFamily.Ipv4, SocketState.SynSent, Loopback, 8080, Loopback, 40001, 0, 0, 0, 102, 0, 9));
 
         Assert.Equal(2, a.RememberedConnections);
         Assert.Equal("worker", a.Attribute(host, Event(8080, 40000, cookie: 7, Established))!.Value.Program);
@@ -86,13 +86,10 @@ public sealed class ConnectionAttributionTests
         // /proc/net text (another namespace read through /proc/PID/net) gives no cookie: the 4-tuple is all there is.
         var b = new SnapshotBuilding();
         b.Process(20, "curl", null, 200);
-        ScrapeSnapshot snapshot = b.Build([Connection(40000, 8080, 200, cookie: 0)]);
-        var services = new ListenerPortMemory();
-        services.Observe(snapshot);
-        ConnectionAttribution a = ConnectionAttribution.Build(snapshot, services);
+        ConnectionAttribution a = Build(b, out ulong host, Connection(40000, 8080, 200, cookie: 0));
 
         Assert.Equal(1, a.RememberedConnections);
-        ConnectionEventKey key = a.Attribute(snapshot.Namespaces[0].Inode, Event(40000, 8080, cookie: 77, Established))!.Value;
+        ConnectionEventKey key = a.Attribute(host, Event(40000, 8080, cookie: 77, Established))!.Value;
         Assert.Equal((false, "8080", "curl"), (key.Inbound, key.Port, key.Program));
     }
 
