@@ -121,7 +121,9 @@ public sealed class ConnectionEventSource : IDisposable
                 continue;
             if (!_options.OtherNamespaces)
                 _failed[ns.Inode] = ("setns_disabled", DateTime.MaxValue);
-            else if (!_failed.TryGetValue(ns.Inode, out var failure) || now >= failure.RetryAt || failure.Reason == "no_process")
+            // Only a refusal (setns_denied, failed) waits: process_gone said nothing about the namespace, and the kernel
+            // reuses a dead namespace's inode number at once, so a new namespace could inherit its 5-minute wait.
+            else if (!_failed.TryGetValue(ns.Inode, out var failure) || now >= failure.RetryAt || failure.Reason is "no_process" or "process_gone")
                 wanted.Add((ns.Inode, pid));
         }
         if (wanted.Count > 0)
