@@ -10,6 +10,9 @@ namespace SocketExporter.Configuration;
 /// level: 100,000 nested "[" overflowed the stack (SIGSEGV, which no catch can stop) and 50,000 took 18 s
 /// (issue 17). Counting the start and end events here throws before the tree is any deeper than the limit.
 /// Every failure to load is a <see cref="YamlException"/> with a line, whatever YamlDotNet threw.
+/// It also refuses a mapping key that is not a plain value (a mapping, a sequence or an alias): YamlStream hashes
+/// keys, and a mapping that is its own key through an alias (37 bytes found by scripts/fuzz.sh) made that hash recurse
+/// until the stack overflowed. No key of our configs is anything but a scalar.
 /// </summary>
 public sealed class DepthLimitedParser(IParser inner, int maxDepth) : IParser
 {
@@ -18,21 +21,35 @@ public sealed class DepthLimitedParser(IParser inner, int maxDepth) : IParser
 
     private int _depth;
 
+    /// <summary>One entry per open collection: for a mapping, whether its next node is a key; null for a sequence.</summary>
+    private readonly Stack<bool?> _nextIsKey = new();
+
     public ParsingEvent? Current => inner.Current;
 
     public bool MoveNext()
     {
         if (!inner.MoveNext())
             return false;
-        switch (inner.Current)
+        ParsingEvent current = inner.Current!;
+        if (current is NodeEvent or AnchorAlias && _nextIsKey.TryPeek(out bool? nextIsKey) && nextIsKey is bool isKey)
+        {
+            if (isKey && current is not Scalar)
+                throw new YamlException(current.Start, current.End,
+                    "a mapping key must be a plain value, not a mapping, a sequence or an alias");
+            _nextIsKey.Pop();
+            _nextIsKey.Push(!isKey);
+        }
+        switch (current)
         {
             case SequenceStart or MappingStart:
                 if (++_depth > maxDepth)
-                    throw new YamlException(inner.Current.Start, inner.Current.End,
+                    throw new YamlException(current.Start, current.End,
                         $"nested more than {maxDepth} levels deep; not a configuration file");
+                _nextIsKey.Push(current is MappingStart ? true : null);
                 break;
             case SequenceEnd or MappingEnd:
                 _depth--;
+                _nextIsKey.TryPop(out _);
                 break;
         }
         return true;
