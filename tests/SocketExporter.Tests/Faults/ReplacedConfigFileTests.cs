@@ -14,7 +14,8 @@ namespace SocketExporter.Tests.Faults;
 /// a file that parses but must not be taken), while SIGHUPs force reads at random moments and a reader checks every
 /// answer. Never a crash, never an open endpoint, never a lost user (the last good config is kept, and the failure
 /// logged), and the last file, once whole, is the one in force. --config.file is read once at start, so it has no
-/// reload to race.
+/// reload to race. The exporter reads only its own network namespace: namespaces other tests make and delete on the
+/// shared host would otherwise open and close the sampler's and the event listener's descriptors during the count.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class ReplacedConfigFileTests : IDisposable
@@ -34,7 +35,7 @@ public sealed class ReplacedConfigFileTests : IDisposable
             $"http_server_config:\n  headers:\n    Content-Security-Policy: \"{generation}\"\nbasic_auth_users:\n  alice: {hash}\n");
         File.WriteAllBytes(config, Version("0"));
 
-        using ExporterProcess exporter = ExporterProcess.Start(["--web.config.file=" + config],
+        using ExporterProcess exporter = ExporterProcess.Start(["--web.config.file=" + config, "--netns.mode=own"],
             isReady: port => Get(port, "/-/ready", auth: true).StatusCode == HttpStatusCode.OK);
         using HttpClient http = Client(exporter.Port);
         int pid = exporter.Pid;
