@@ -12,7 +12,7 @@ filter=()
 if [ "${1:-}" = "--unit" ]; then
   filter=(--filter "Category=Unit")
 else
-  packages=(iproute2 iptables lsof psmisc prometheus python3 curl util-linux procps chromium openssl apache2-utils python3-yaml clang zlib1g-dev)
+  packages=(iproute2 iptables ethtool lsof psmisc prometheus python3 curl util-linux procps chromium openssl apache2-utils python3-yaml clang zlib1g-dev)
   missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
