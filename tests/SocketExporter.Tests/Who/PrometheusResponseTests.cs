@@ -38,7 +38,7 @@ public sealed class PrometheusResponseTests
 
     [Theory]
     [InlineData("empty.json", "not a Prometheus API answer")]
-    [InlineData("truncated.json", "not a Prometheus API answer")]
+    [InlineData("truncated-answer.txt", "not a Prometheus API answer")]
     [InlineData("html-login-page.html", "\"<!DOCTYPE html> <html><head><title>Sign in")]
     [InlineData("not-an-object.json", "not a Prometheus API answer")]
     [InlineData("status-missing.json", "status missing")]
