@@ -6,6 +6,10 @@ internal static class NetlinkConstants
     internal const int NlMsgHeaderLength = 16;       // struct nlmsghdr
     internal const ushort NLMSG_NOOP = 1, NLMSG_ERROR = 2, NLMSG_DONE = 3, NLMSG_OVERRUN = 4;
     internal const ushort SOCK_DIAG_BY_FAMILY = 20;
+    // The request and reply type of the original TCP diag interface (TCPDIAG_GETSOCK in inet_diag.h), still served by
+    // inet_diag's compat handler: its dumps take both address families in one pass (SockDiagRequest.WriteTcpDump).
+    internal const ushort TCPDIAG_GETSOCK = 18;
+    internal const int InetDiagReqLength = 60;       // struct inet_diag_req (the compat request)
     internal const ushort NLM_F_REQUEST = 0x1, NLM_F_MULTI = 0x2, NLM_F_ROOT = 0x100, NLM_F_MATCH = 0x200;
     internal const ushort NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
     internal const int InetDiagReqV2Length = 56;     // struct inet_diag_req_v2
@@ -13,11 +17,11 @@ internal static class NetlinkConstants
     internal const uint AllStates = 0xFFFFFFFF;
 
     /// <summary>Writes a SOCK_DIAG_BY_FAMILY dump request's struct nlmsghdr (host byte order) and zeroes the rest.</summary>
-    internal static void WriteDumpHeader(Span<byte> request, uint sequence)
+    internal static void WriteDumpHeader(Span<byte> request, uint sequence, ushort type = SOCK_DIAG_BY_FAMILY)
     {
         request.Clear();
         System.Runtime.InteropServices.MemoryMarshal.Write(request, (uint)request.Length);
-        System.Runtime.InteropServices.MemoryMarshal.Write(request[4..], SOCK_DIAG_BY_FAMILY);
+        System.Runtime.InteropServices.MemoryMarshal.Write(request[4..], type);
         System.Runtime.InteropServices.MemoryMarshal.Write(request[6..], (ushort)(NLM_F_REQUEST | NLM_F_DUMP));
         System.Runtime.InteropServices.MemoryMarshal.Write(request[8..], sequence);
     }

@@ -74,6 +74,27 @@ public sealed partial class SockDiagClient : IDisposable
         return Dump<SocketEntry, InetDiagDecoder>(request, protocol, sequence, sink);
     }
 
+    /// <summary>Dumps the TCP sockets of both address families in one walk of the kernel's tables (the compat request of
+    /// <see cref="SockDiagRequest.WriteTcpDump"/>), optionally only those of local port <paramref name="localPort"/>.
+    /// A kernel that refuses it fails the dump; the caller then dumps each family.</summary>
+    public DumpResult DumpTcp(List<SocketEntry> sink, ushort? localPort = null)
+    {
+        uint sequence = ++_sequence;
+        Span<byte> request = stackalloc byte[SockDiagRequest.TcpLocalPortLength];
+        SockDiagRequest.WriteTcpDump(request, NetlinkConstants.AllStates, sequence, localPort: localPort);
+        return Dump<SocketEntry, InetDiagDecoder>(request[..(localPort is null ? SockDiagRequest.TcpLength : SockDiagRequest.TcpLocalPortLength)],
+            SocketProtocol.Tcp, sequence, sink);
+    }
+
+    /// <summary><see cref="DumpTcp"/> with each socket's tcp_info, as <see cref="DumpInetWithInfo"/>.</summary>
+    public DumpResult DumpTcpWithInfo(List<InetDiagWithInfo> sink)
+    {
+        uint sequence = ++_sequence;
+        Span<byte> request = stackalloc byte[SockDiagRequest.TcpLength];
+        SockDiagRequest.WriteTcpDump(request, NetlinkConstants.AllStates, sequence, InetDiagAttributes.InfoExtension);
+        return Dump<InetDiagWithInfo, InetDiagInfoDecoder>(request, SocketProtocol.Tcp, sequence, sink);
+    }
+
     /// <summary>Dumps every AF_UNIX socket with its name, peer and queues.</summary>
     public DumpResult DumpUnix(List<UnixSocketEntry> sink)
     {

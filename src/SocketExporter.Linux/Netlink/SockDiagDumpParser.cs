@@ -47,6 +47,7 @@ public static class SockDiagDumpParser
             switch (type)
             {
                 case NetlinkConstants.SOCK_DIAG_BY_FAMILY:
+                case NetlinkConstants.TCPDIAG_GETSOCK:   // a reply carries its request's type; both carry inet_diag_msg
                     if (TDecoder.TryDecode(payload, protocol, out T entry))
                         sink.Add(entry);
                     else

@@ -41,8 +41,11 @@ public sealed class SocketTableReader
     {
         scope ??= SocketScope.Everything;
         var statuses = new List<SocketTableStatus>(Tables.Length + 1);
+        bool tcpRead = client is not null && TryDumpTcpTogether(client, procNetDirectory, sink, inetFromProcNet, scope, tcpInfo, statuses);
         foreach ((SocketProtocol protocol, SocketFamily family, string file) in Tables)
         {
+            if (tcpRead && protocol == SocketProtocol.Tcp)
+                continue;
             ReadFailure? netlinkError = clientError;
             int bad = 0;
             // tcp_info comes only from sock_diag: with it wanted, TCP is dumped even where text would be cheaper.
@@ -95,14 +98,38 @@ public sealed class SocketTableReader
         return statuses;
     }
 
+    // Both TCP tables in one dump (SockDiagClient.DumpTcp): one walk of the kernel's hash tables instead of two. It
+    // reports one status per family, as the per-family dumps do. When the kernel refuses it, nothing is added and the
+    // tables are dumped per family. Not where the tables are read as text (inetFromProcNet).
+    private bool TryDumpTcpTogether(SockDiagClient client, string? procNetDirectory, List<SocketEntry> sink, bool inetFromProcNet,
+        SocketScope scope, List<TcpInfoEntry>? tcpInfo, List<SocketTableStatus> statuses)
+    {
+        bool withInfo = tcpInfo is not null && scope.LocalPort is null;
+        if (inetFromProcNet && !withInfo && procNetDirectory is not null)
+            return false;
+        int start = sink.Count;
+        DumpResult dump = withInfo ? DumpWithInfo(client, null, sink, tcpInfo!) : client.DumpTcp(sink, scope.LocalPort);
+        if (!dump.Succeeded)
+            return false;
+        int ipv4 = 0;
+        for (int i = start; i < sink.Count; i++)
+            if (sink[i].Family == SocketFamily.Ipv4)
+                ipv4++;
+        // A malformed reply's family cannot be trusted: its count goes to the first table.
+        statuses.Add(new(SocketProtocol.Tcp, SocketFamily.Ipv4, SocketSource.Netlink, ipv4, dump.BadMessages, null, null) { TcpInfo = withInfo });
+        statuses.Add(new(SocketProtocol.Tcp, SocketFamily.Ipv6, SocketSource.Netlink, dump.Sockets - ipv4, 0, null, null) { TcpInfo = withInfo });
+        return true;
+    }
+
     private readonly List<InetDiagWithInfo> _withInfo = [];
 
     // The sockets go to the table as any dump's do; the tcp_info of connected ones (listeners have none worth keeping)
     // goes beside them by cookie. A failed dump adds nothing to either.
-    private DumpResult DumpWithInfo(SockDiagClient client, SocketFamily family, List<SocketEntry> sink, List<TcpInfoEntry> tcpInfo)
+    // A null family: both, in one dump.
+    private DumpResult DumpWithInfo(SockDiagClient client, SocketFamily? family, List<SocketEntry> sink, List<TcpInfoEntry> tcpInfo)
     {
         _withInfo.Clear();
-        DumpResult dump = client.DumpInetWithInfo(family, SocketProtocol.Tcp, _withInfo);
+        DumpResult dump = family is SocketFamily f ? client.DumpInetWithInfo(f, SocketProtocol.Tcp, _withInfo) : client.DumpTcpWithInfo(_withInfo);
         if (dump.Succeeded)
             foreach ((SocketEntry socket, TcpFinalInfo? info) in _withInfo)
             {

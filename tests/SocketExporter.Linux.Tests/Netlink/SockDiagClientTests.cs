@@ -58,6 +58,56 @@ public sealed class SockDiagClientTests
     }
 
     [Fact]
+    public void DumpTcp_BothFamiliesInOneDump_MatchSsForSocketsThisTestOwns()
+    {
+        using var v4 = new OwnTcpTrio(IPAddress.Loopback);
+        using var v6 = new OwnTcpTrio(IPAddress.IPv6Loopback);
+        Assert.Equal(0, SockDiagClient.TryOpen(out SockDiagClient? client));
+        using (client)
+        {
+            var sink = new List<SocketEntry>();
+            DumpResult result = client!.DumpTcp(sink);
+
+            Assert.True(result.Succeeded, result.Error?.ToString());
+            Assert.Equal(sink.Count, result.Sockets);
+            Assert.All(sink, s => Assert.Equal(SocketProtocol.Tcp, s.Protocol));
+            foreach ((OwnTcpTrio trio, SocketFamily family, string flag) in new[] { (v4, SocketFamily.Ipv4, "-4"), (v6, SocketFamily.Ipv6, "-6") })
+            {
+                var ours = Stable(sink.Where(s => s.LocalPort == trio.Port || s.RemotePort == trio.Port)
+                    .Select(s => (s.State, s.LocalPort, s.RemotePort, s.Inode)).ToHashSet());
+                Assert.Equal(3, ours.Count);
+                Assert.Equal(Stable(Ss.Query("-H", "-t", "-a", "-n", "-e", flag, $"( sport = :{trio.Port} or dport = :{trio.Port} )")), ours);
+                Assert.All(sink.Where(s => trio.Inodes.Contains(s.Inode)), s => Assert.Equal(family, s.Family));
+            }
+            // The same sockets, once each: the per-family dumps together give the same inodes.
+            var perFamily = new List<SocketEntry>();
+            Assert.True(client.DumpInet(SocketFamily.Ipv4, SocketProtocol.Tcp, perFamily).Succeeded);
+            Assert.True(client.DumpInet(SocketFamily.Ipv6, SocketProtocol.Tcp, perFamily).Succeeded);
+            ulong[] ownInodes = [.. v4.Inodes, .. v6.Inodes];
+            Assert.Equal(ownInodes.Order(), sink.Select(s => s.Inode).Where(ownInodes.Contains).Order());
+            Assert.Equal(ownInodes.Order(), perFamily.Select(s => s.Inode).Where(ownInodes.Contains).Order());
+        }
+    }
+
+    [Fact]
+    public void DumpTcp_LocalPortFilter_KernelReturnsOnlyThatPortsSocketsOfBothFamilies()
+    {
+        using var v4 = new OwnTcpTrio(IPAddress.Loopback);
+        using var other = new OwnTcpTrio(IPAddress.IPv6Loopback);
+        Assert.Equal(0, SockDiagClient.TryOpen(out SockDiagClient? client));
+        using (client)
+        {
+            var sink = new List<SocketEntry>();
+            DumpResult result = client!.DumpTcp(sink, v4.Port);
+
+            Assert.True(result.Succeeded, result.Error?.ToString());
+            Assert.All(sink, s => Assert.Equal(v4.Port, s.LocalPort));
+            Assert.Contains(v4.ListenerInode, sink.Select(s => s.Inode));
+            Assert.DoesNotContain(sink, s => other.Inodes.Contains(s.Inode));
+        }
+    }
+
+    [Fact]
     public void DumpInet_ListenStateOnly_ReturnsOnlyTheListener()
     {
         using var trio = new OwnTcpTrio(IPAddress.Loopback);

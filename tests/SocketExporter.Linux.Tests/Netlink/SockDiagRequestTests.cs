@@ -101,4 +101,32 @@ public sealed class SockDiagRequestTests
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             SockDiagRequest.WriteInetDump(r, SocketFamily.Ipv4, SocketProtocol.Tcp, NetlinkConstants.AllStates, 1));
     }
+
+    [Fact]
+    public void WriteTcpDump_IsACompatTcpDiagRequest_WithStatesExtensionsAndPortProgram()
+    {
+        byte[] plain = new byte[SockDiagRequest.TcpLength];
+        byte[] filtered = new byte[SockDiagRequest.TcpLocalPortLength];
+
+        SockDiagRequest.WriteTcpDump(plain, 0x400u, 9, InetDiagAttributes.InfoExtension);
+        SockDiagRequest.WriteTcpDump(filtered, 0xFFFFFFFFu, 10, localPort: 8080);
+
+        Assert.Equal(76, plain.Length);                                                      // nlmsghdr + struct inet_diag_req
+        Assert.Equal(76u, BinaryPrimitives.ReadUInt32LittleEndian(plain));
+        Assert.Equal((ushort)18, BinaryPrimitives.ReadUInt16LittleEndian(plain.AsSpan(4))); // TCPDIAG_GETSOCK
+        Assert.Equal((ushort)0x301, BinaryPrimitives.ReadUInt16LittleEndian(plain.AsSpan(6)));
+        Assert.Equal(9u, BinaryPrimitives.ReadUInt32LittleEndian(plain.AsSpan(8)));
+        Assert.Equal((byte)0, plain[16]);                                                    // idiag_family: unused by a dump
+        Assert.Equal((byte)0b10, plain[19]);                                                 // idiag_ext: INET_DIAG_INFO
+        Assert.All(plain[20..68], b => Assert.Equal(0, b));                                  // inet_diag_sockid
+        Assert.Equal(0x400u, BinaryPrimitives.ReadUInt32LittleEndian(plain.AsSpan(68)));     // idiag_states
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(plain.AsSpan(72)));         // idiag_dbs
+
+        Assert.Equal(88u, BinaryPrimitives.ReadUInt32LittleEndian(filtered));                // the attribute is covered
+        Assert.Equal(0xFFFFFFFFu, BinaryPrimitives.ReadUInt32LittleEndian(filtered.AsSpan(68)));
+        Assert.Equal((ushort)12, BinaryPrimitives.ReadUInt16LittleEndian(filtered.AsSpan(76)));   // nla_len
+        Assert.Equal((ushort)1, BinaryPrimitives.ReadUInt16LittleEndian(filtered.AsSpan(78)));    // INET_DIAG_REQ_BYTECODE
+        Assert.Equal((byte)11, filtered[80]);                                                      // INET_DIAG_BC_S_EQ
+        Assert.Equal((ushort)8080, BinaryPrimitives.ReadUInt16LittleEndian(filtered.AsSpan(86))); // the port, host order
+    }
 }
