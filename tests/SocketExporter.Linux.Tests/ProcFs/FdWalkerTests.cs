@@ -159,6 +159,59 @@ public sealed class FdWalkerTests
         Assert.Equal((0, 0), (counts.Total, Index(sink).SocketCount));
     }
 
+    // A python3 child that closes what it inherited and opens `count` sockets (descriptors 3 and up: a dense table), then moves the last one to
+    // descriptor `high` when that is not 0 (a table with a gap far wider than the probe's allowance), and reports the
+    // sockets' inodes (os.fstat) and descriptor numbers.
+    private const string TableScript = """
+        import json, os, socket, sys
+        count, high = int(sys.argv[1]), int(sys.argv[2])
+        os.closerange(3, 65536)   # descriptors inherited from the test host (they would leave gaps of their own)
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
+        fds = [s.fileno() for s in socks]
+        if high:
+            os.dup2(fds[-1], high)
+            os.close(fds[-1])
+            fds[-1] = high
+        print(json.dumps({"inodes": [os.fstat(fd).st_ino for fd in fds], "fds": fds}), flush=True)
+        sys.stdin.read()
+        """;
+
+    [Theory, Trait("Category", "Integration")]
+    [InlineData(40, 0, 1, 0)]      // dense: read by number alone, no listing
+    [InlineData(40, 900, 0, 1)]    // descriptor 900 past a gap of ~860 numbers: the listing finds it
+    public void Walk_RealTable_ReadByNumberOrListed_GivesEverySocketExactlyOnce(int sockets, int high, int probed, int listed)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        foreach (string a in new[] { "-c", TableScript, sockets.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     high.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            info.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(child.StandardOutput.ReadLine() ?? throw new InvalidOperationException("child exited"));
+            ulong[] inodes = [.. doc.RootElement.GetProperty("inodes").EnumerateArray().Select(e => e.GetUInt64())];
+            using SafeFd proc = OpenDirectory("/proc");
+            var walker = new FdWalker();
+            var sink = new FdWalkSink(statPaths: false);
+            sink.StartProcess(3);
+
+            FdWalkStatus status = walker.Walk(proc, child.Id, sink);
+
+            Assert.Equal(FdWalkStatus.Read, status);
+            Assert.Equal((probed, listed), walker.Paths);
+            // Exactly the child's descriptors, each once: its socket holds are its sockets, and the total is what the
+            // kernel lists for it.
+            Assert.Equal(inodes.Order(), sink.SocketHolds.Select(h => h.Inode).Order());
+            Assert.All(inodes, inode => Assert.Equal([3], Owners(sink, inode)));
+            Assert.Equal(Directory.GetFileSystemEntries($"/proc/{child.Id}/fd").Length, sink.Counts.Total);
+        }
+        finally
+        {
+            child.StandardInput.Close();
+            child.WaitForExit();
+        }
+    }
+
     private static SafeFd OpenDirectory(string path)
     {
         int errno = Libc.OpenAt(null, PathBytes.ToNulTerminated(path), Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd fd);
