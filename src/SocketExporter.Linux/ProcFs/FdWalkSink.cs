@@ -17,8 +17,12 @@ namespace SocketExporter.Linux.ProcFs;
 public sealed class FdWalkSink(bool statPaths, bool countFilesystems = false, IReadOnlySet<ulong>? keepSockets = null)
 {
     private readonly HashSet<ulong> _heldNamespaces = [];
+    // Namespaces the current process was the first to show: what ForgetProcess takes back out of _heldNamespaces.
+    private readonly List<ulong> _namespacesOfProcess = [];
     private FdReadProblems _problems;
+    private FdReadProblems _problemsBeforeProcess;
     private FdKindCounts _counts;
+    private int _firstHoldOfProcess;
     private int _firstDeviceOfProcess;
 
     /// <summary>(socket inode, process index) for every socket descriptor recorded, in walk order; a socket held through
@@ -57,12 +61,13 @@ public sealed class FdWalkSink(bool statPaths, bool countFilesystems = false, IR
         SocketHolds.Clear();
         Devices.Clear();
         _heldNamespaces.Clear();
-        _problems = default;
+        _namespacesOfProcess.Clear();
+        _problems = _problemsBeforeProcess = default;
         _counts = default;
         KeptSockets = 0;
         Filesystems?.Clear();
         ProcessIndex = -1;
-        _firstDeviceOfProcess = 0;
+        _firstHoldOfProcess = _firstDeviceOfProcess = 0;
     }
 
     /// <summary>Starts recording the process that will be entry <paramref name="processIndex"/>: its counts start at zero.</summary>
@@ -72,12 +77,31 @@ public sealed class FdWalkSink(bool statPaths, bool countFilesystems = false, IR
         _counts = default;
         KeptSockets = 0;
         Filesystems?.Clear();
+        _firstHoldOfProcess = SocketHolds.Count;
         _firstDeviceOfProcess = Devices.Count;
+        _problemsBeforeProcess = _problems;
+        _namespacesOfProcess.Clear();
     }
 
     /// <summary>Forgets the current process's device holds: it exited during its walk, and a device it held then may
     /// be closed already. Its socket owners stay: the socket tables were read while it held them.</summary>
     public void ForgetProcessDevices() => Devices.RemoveRange(_firstDeviceOfProcess, Devices.Count - _firstDeviceOfProcess);
+
+    /// <summary>Forgets everything the current process's walk recorded — socket holds, device holds, namespaces only it
+    /// showed, descriptor read problems, counts, open files per filesystem — so the sink is as if its fd table had been
+    /// denied at once: for a table that could not be read to its end (see ProcessReader), which is counted as a whole.</summary>
+    public void ForgetProcess()
+    {
+        SocketHolds.RemoveRange(_firstHoldOfProcess, SocketHolds.Count - _firstHoldOfProcess);
+        ForgetProcessDevices();
+        foreach (ulong inode in _namespacesOfProcess)
+            _heldNamespaces.Remove(inode);
+        _namespacesOfProcess.Clear();
+        _problems = _problemsBeforeProcess;
+        _counts = default;
+        KeptSockets = 0;
+        Filesystems?.Clear();
+    }
 
     internal void Count(FdKind kind) => _counts.Increment(kind);
 
@@ -89,7 +113,11 @@ public sealed class FdWalkSink(bool statPaths, bool countFilesystems = false, IR
         KeptSockets++;
     }
 
-    internal void HeldNamespace(ulong inode) => _heldNamespaces.Add(inode);
+    internal void HeldNamespace(ulong inode)
+    {
+        if (_heldNamespaces.Add(inode))
+            _namespacesOfProcess.Add(inode);
+    }
 
     internal void Problem(FdReadProblem problem) => _problems.Add(problem);
 

@@ -11,9 +11,10 @@ public enum ProcessReadStatus
     Read,
     /// <summary>The process exited (ENOENT/ESRCH) or is a zombie, which has no descriptors left: normal, not counted.</summary>
     Gone,
-    /// <summary>EACCES/EPERM on its fd table: counted; its sockets stay unattributed.</summary>
+    /// <summary>EACCES/EPERM on its fd table, at openat or part-way: counted; all its sockets stay unattributed.</summary>
     FdsDenied,
-    /// <summary>A file was malformed or a read failed with an unexpected errno (EMFILE, EIO…): counted.</summary>
+    /// <summary>A file was malformed or a read failed with an unexpected errno (EMFILE, EIO…): counted; when it was the
+    /// fd table, all its sockets stay unattributed.</summary>
     Failed,
 }
 
@@ -32,7 +33,8 @@ internal sealed class ProcessReader(SnapshotOptions options, ProcFileReader file
     /// <summary>Reads process <paramref name="pid"/>, to become entry <paramref name="index"/> of the snapshot's processes.</summary>
     /// <returns>The entry to record, or null when there is nothing to record: its stat could not be read (it exited,
     /// or the read failed) or it is a zombie. An entry comes back whenever its fd table was opened, even when the process
-    /// exited during the walk: its sockets are already in the owner index under <paramref name="index"/>.</returns>
+    /// exited during the walk: its sockets are already in the owner index under <paramref name="index"/>. A table denied
+    /// or failed, at once or part-way, leaves nothing in <paramref name="sink"/> (see below).</returns>
     public (ProcessReadStatus Status, ProcessEntry? Entry) Read(SafeFd procRoot, int pid, int index, FdWalkSink sink,
         List<WatchedPath> watches, List<PathHold> pathHolds)
     {
@@ -47,6 +49,16 @@ internal sealed class ProcessReader(SnapshotOptions options, ProcFileReader file
 
         sink.StartProcess(index);
         FdWalkStatus walked = _fdWalker.Walk(procRoot, pid, sink);
+        if (walked is FdWalkStatus.Denied or FdWalkStatus.Failed)
+        {
+            // A table is read whole or not at all. Access can be lost part-way: a process that clears its dumpable flag
+            // (PR_SET_DUMPABLE 0, setuid, exec of a setuid binary) between two of our readlinkats makes the next one
+            // EACCES, after some sockets were recorded. Kept, those holds would attribute a listener to a process that is
+            // counted unreadable in the same scrape, and leave its other sockets unattributed as if it did not hold
+            // them: a partial table presented as a complete one. Dropped, the process gives exactly what a table
+            // denied at openat gives: counted once (unreadable or failed), its sockets unattributed.
+            sink.ForgetProcess();
+        }
         ProcessReadStatus status = walked switch
         {
             FdWalkStatus.Read => ProcessReadStatus.Read,

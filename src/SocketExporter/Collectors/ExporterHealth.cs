@@ -16,7 +16,7 @@ public static class ExporterHealth
             ["version", "revision"]).WithLabels(build.Version, build.Revision).Set(1);
 
         metrics.CreateGauge("socket_exporter_unreadable_processes",
-            "Processes whose descriptor table could not be read (permission denied): their sockets are unattributed. " +
+            "Processes whose descriptor table could not be read (permission denied, at once or part-way): none of their sockets are attributed. " +
             "Grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, or run as root.").Set(snapshot.UnreadableProcesses);
         Gauge skipped = metrics.CreateGauge("socket_exporter_deadline_skipped",
             "What the collection left unread because the scrape deadline (X-Prometheus-Scrape-Timeout-Seconds) was near: " +

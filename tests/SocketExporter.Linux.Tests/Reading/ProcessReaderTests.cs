@@ -1,3 +1,6 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
 using SocketExporter.Linux.Interop;
 using SocketExporter.Linux.ProcFs;
 using SocketExporter.Linux.Reading;
@@ -72,6 +75,117 @@ public sealed class ProcessReaderTests : IDisposable
         Assert.Equal((78, false, 0, null), (entry.Pid, entry.FdsReadable, entry.Fds.Total, entry.FdLimit));
     }
 
+    [Fact, Trait("Category", "Integration")]
+    public void Read_FdTableDeniedAfterItsListenerWasRead_RecordsNothingAndIsDenied()
+    {
+        // The race of UnreadableFdTableTests, forced: a child holds a listener and, after it, more descriptors; the
+        // sink's keepSockets lookup runs right after readlinkat read the listener's link, and there makes the child
+        // clear its dumpable flag, so readlinkat of the next descriptor is denied. The reading thread has no
+        // CAP_SYS_PTRACE (dropped for that thread only); with the child's uid, it may read the table only while the
+        // child is dumpable.
+        const string Child = """
+            import ctypes, os, socket, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+            after = [os.open("/dev/null", os.O_RDONLY) for _ in range(3)]   # walked after the listener
+            print(os.fstat(s.fileno()).st_ino, flush=True)
+            sys.stdin.readline()
+            libc.prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE 0
+            print("flipped", flush=True)
+            sys.stdin.read()
+            """;
+        // Without capabilities: ptrace access also needs the child's permitted set inside the reader's effective one.
+        var info = new ProcessStartInfo("setpriv") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        foreach (string arg in (string[])["--bounding-set=-all", "--inh-caps=-all", "python3", "-c", Child])
+            info.ArgumentList.Add(arg);
+        using Process child = Process.Start(info)!;
+        try
+        {
+            ulong listener = ulong.Parse(child.StandardOutput.ReadLine() ?? "", System.Globalization.CultureInfo.InvariantCulture);
+            bool flipped = false;
+            var keep = new LookupHook(inode =>
+            {
+                if (inode == listener && !flipped)
+                {
+                    child.StandardInput.WriteLine("flip");
+                    child.StandardInput.Flush();
+                    Assert.Equal("flipped", child.StandardOutput.ReadLine());
+                    flipped = true;
+                }
+                return true;
+            });
+
+            (ProcessReadStatus Status, ProcessEntry? Entry, FdWalkSink? Sink) read = default;
+            Exception? failure = null;
+            var reader = new Thread(() =>
+            {
+                try
+                {
+                    DropPtraceCapabilityOfThisThread();
+                    read = Read("/proc", child.Id, index: 0, keep);
+                }
+                catch (Exception e) { failure = e; }
+            });
+            reader.Start();
+            reader.Join();
+
+            Assert.Null(failure);
+            (ProcessReadStatus status, ProcessEntry? entry, FdWalkSink? sink) = read;
+            Assert.NotNull(sink);
+            Assert.True(flipped, "the walk never read the listener's link, so it was not denied part-way");
+            Assert.Equal(ProcessReadStatus.FdsDenied, status);
+            // Read whole or not at all: the listener read before the denial is not attributed, nothing else is counted.
+            Assert.Empty(sink.SocketHolds);
+            Assert.Equal((0, 0), (sink.Counts.Total, sink.KeptSockets));
+            Assert.Null(entry);   // a walk keeping only some sockets records no process that holds none of them
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
+    }
+
+    /// <summary>A keep-every-socket set that calls <c>contains</c> on each lookup: FdWalkSink asks it once per socket
+    /// descriptor, right after that descriptor's link was read.</summary>
+    private sealed class LookupHook(Func<ulong, bool> contains) : IReadOnlySet<ulong>
+    {
+        public bool Contains(ulong item) => contains(item);
+        public int Count => throw new NotSupportedException();
+        public IEnumerator<ulong> GetEnumerator() => throw new NotSupportedException();
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+        public bool IsProperSubsetOf(IEnumerable<ulong> other) => throw new NotSupportedException();
+        public bool IsProperSupersetOf(IEnumerable<ulong> other) => throw new NotSupportedException();
+        public bool IsSubsetOf(IEnumerable<ulong> other) => throw new NotSupportedException();
+        public bool IsSupersetOf(IEnumerable<ulong> other) => throw new NotSupportedException();
+        public bool Overlaps(IEnumerable<ulong> other) => throw new NotSupportedException();
+        public bool SetEquals(IEnumerable<ulong> other) => throw new NotSupportedException();
+    }
+
+    // capabilities are per thread: capset(2) with pid 0 changes only the calling one, and dies with it.
+    private static void DropPtraceCapabilityOfThisThread()
+    {
+        const uint Version3 = 0x20080522;   // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set
+        const int CapSysPtrace = 19;        // include/uapi/linux/capability.h
+        var header = new CapHeader { Version = Version3 };
+        var data = new CapData[2];
+        Assert.True(CapGet(ref header, data) == 0, $"capget: errno {Marshal.GetLastPInvokeError()}");
+        data[0].Effective &= ~(1u << CapSysPtrace);
+        Assert.True(CapSet(ref header, data) == 0, $"capset: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CapHeader { public uint Version; public int Pid; }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct CapData { public uint Effective, Permitted, Inheritable; }
+
+    [DllImport("libc", EntryPoint = "capget", SetLastError = true)]
+    private static extern int CapGet(ref CapHeader header, [Out] CapData[] data);
+
+    [DllImport("libc", EntryPoint = "capset", SetLastError = true)]
+    private static extern int CapSet(ref CapHeader header, [In] CapData[] data);
+
     private void WriteStat(int pid, char state)
     {
         Directory.CreateDirectory(Path.Combine(_tree.FullName, pid.ToString()));
@@ -79,7 +193,8 @@ public sealed class ProcessReaderTests : IDisposable
         File.WriteAllText(Path.Combine(_tree.FullName, pid.ToString(), "stat"), stat);
     }
 
-    private static (ProcessReadStatus, ProcessEntry?, FdWalkSink) Read(string procfs, int pid, int index)
+    private static (ProcessReadStatus, ProcessEntry?, FdWalkSink) Read(string procfs, int pid, int index,
+        IReadOnlySet<ulong>? keepSockets = null)
     {
         int errno = Libc.OpenAt(null, PathBytes.ToNulTerminated(procfs), Constants.O_RDONLY | Constants.O_DIRECTORY, out SafeFd root);
         Assert.True(errno == 0, $"open {procfs}: {Errno.Describe(errno)}");
@@ -88,7 +203,7 @@ public sealed class ProcessReaderTests : IDisposable
             var files = new ProcFileReader();
             var reader = new ProcessReader(new SnapshotOptions { ProcfsPath = procfs }, files, new ProcessIdentityCache(),
                 new UserDirectory(procfs));
-            var sink = new FdWalkSink(statPaths: false);
+            var sink = new FdWalkSink(statPaths: false, keepSockets: keepSockets);
             (ProcessReadStatus status, ProcessEntry? entry) = reader.Read(root, pid, index, sink, [], []);
             return (status, entry, sink);
         }
