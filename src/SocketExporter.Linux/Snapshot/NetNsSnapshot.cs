@@ -115,8 +115,8 @@ public sealed class NetNsSnapshot
     /// <summary>(protocol, local port) pairs with a service (<see cref="IsService"/>) in this namespace.</summary>
     public bool IsListeningPort(SocketProtocol protocol, ushort port)
     {
-        _listeningPorts ??= BuildListeningPorts();
-        return _listeningPorts.Contains(((uint)protocol << 16) | port);
+        // Collectors may ask from two threads (a collector's preparation runs beside the others): both may build it, one is kept.
+        return LazyInitializer.EnsureInitialized(ref _listeningPorts, BuildListeningPorts).Contains(((uint)protocol << 16) | port);
     }
 
     private HashSet<uint> BuildListeningPorts()

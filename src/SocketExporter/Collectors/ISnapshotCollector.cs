@@ -16,4 +16,14 @@ public interface ISnapshotCollector
 
     /// <summary>Writes into this collection's fresh factory; nothing here outlives the scrape.</summary>
     void Update(ScrapeSnapshot snapshot, MetricWriter metrics);
+
+    /// <summary>True for a collector whose <see cref="Prepare"/> does most of its work and depends on no other
+    /// collector: the runner starts that on a thread of its own before the collectors run, so its time overlaps theirs
+    /// instead of adding to the scrape. Update still runs in the collectors' order (so the exposition's order and the
+    /// series budget do not depend on timing) and finds the work done.</summary>
+    bool PreparesBeside => false;
+
+    /// <summary>The independent part of Update, for <see cref="PreparesBeside"/> collectors: reads the snapshot, writes no
+    /// metrics. Update must give the same answer whether it ran or not.</summary>
+    void Prepare(ScrapeSnapshot snapshot) { }
 }

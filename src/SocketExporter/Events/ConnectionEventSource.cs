@@ -50,9 +50,18 @@ public sealed class ConnectionEventSource : IDisposable
     public long Ignored => Interlocked.Read(ref _ignored);
     private long _ignored;
 
+    private readonly object _observing = new();
+
     /// <summary>Brings the state up to this scrape, once per snapshot (connection_events and tcp_traffic both call it).
-    /// Not thread-safe: scrapes run one at a time.</summary>
+    /// connection_events prepares beside the other collectors (<see cref="ISnapshotCollector.PreparesBeside"/>), so
+    /// tcp_traffic's call may come at the same time: the second caller waits for the first to finish, then finds the snapshot observed.</summary>
     public void Observe(ScrapeSnapshot snapshot)
+    {
+        lock (_observing)
+            ObserveOnce(snapshot);
+    }
+
+    private void ObserveOnce(ScrapeSnapshot snapshot)
     {
         if (_options.Disabled is not null || ReferenceEquals(snapshot, _observed))
             return;

@@ -19,6 +19,12 @@ public sealed class ConnectionEventsCollector(ConnectionEventSource source) : IS
     public string Name => "connection_events";
     public SnapshotParts Reads => SnapshotParts.Sockets | SnapshotParts.Processes;
 
+    // Draining the queued events and rebuilding the attribution of every connection (100,000 on a busy node: ~40 ms)
+    // is work no other collector waits for.
+    public bool PreparesBeside => true;
+
+    public void Prepare(ScrapeSnapshot snapshot) => source.Observe(snapshot);
+
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         source.Observe(snapshot);
