@@ -136,6 +136,27 @@ public sealed class ProcessWalkTests : IDisposable
                 Assert.Equal(new[] { holder.Pid, holder.Child }.Where(p => !gone.Contains(p)).Order(), HolderPids(walk, owners, inode).Order());
     }
 
+    [Fact]
+    public async Task WalkAsync_NextWalkClaimsHeaviestProcessesFirst_NewPidsBeforeAll()
+    {
+        StartHolders(8);   // 1 to 4 sockets each (and their forked children)
+        using SafeFd root = OpenProc();
+        List<int> pids = [.. _holders.Select(h => h.Process.Id), .. _holders.Select(h => h.Child)];
+        var options = new SnapshotOptions { WalkWorkers = 2, ReadFdLimits = false };
+        var walk = new ProcessWalk(options, new ProcessIdentityCache(), new UserDirectory("/proc"), keepSockets: null);
+        ProcessWalk.Result first = await walk.WalkAsync(root, pids, [], new SocketOwnerIndex(), 64, CancellationToken.None, null);
+        Dictionary<int, int> descriptors = first.Processes.ToDictionary(p => p.Pid, p => p.Fds.Total);
+        Assert.True(descriptors.Values.Distinct().Count() > 1, "the holders should differ in descriptors");
+
+        List<int> next = [ImpossiblePidBase, .. pids];   // a pid the last walk did not see
+        int[] order = walk.ClaimOrder(next, next.Count)[..next.Count];
+
+        Assert.Equal(0, order[0]);   // the unknown one: its weight could be anything
+        int[] weights = [.. order.Skip(1).Select(c => descriptors[next[c]])];
+        Assert.Equal(weights.OrderDescending(), weights);
+        Assert.Equal(Enumerable.Range(0, next.Count), order.Order());
+    }
+
     private static async Task<(ProcessWalk.Result, SocketOwnerIndex)> WalkAsync(SafeFd root, List<int> pids, int workers,
         Func<bool>? pastDeadline = null)
     {
