@@ -9,6 +9,9 @@ namespace SocketExporter.Linux.Snapshot;
 /// <see cref="Cookie"/> is the kernel's socket cookie (sock_gen_cookie: unique for the boot, never reused), which destroy
 /// events carry too; 0 when the source does not say (/proc/net text).
 /// </summary>
+// Auto layout: the runtime orders the fields to pack them, 72 bytes instead of 88 with their declared order's padding;
+// a busy node keeps 100,000 of these between scrapes.
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Auto)]
 public readonly record struct SocketEntry(
     SocketProtocol Protocol,
     SocketFamily Family,

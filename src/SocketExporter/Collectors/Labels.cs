@@ -7,7 +7,9 @@ internal static class Labels
 {
     public const string Inbound = "inbound", Outbound = "outbound";
 
-    private static readonly string[] PortTexts = BuildPortTexts();
+    // Filled as ports are seen: a host uses a few hundred of the 65,536 numbers, and all of them formatted up front
+    // kept ~2.5 MB alive for nothing. Two threads may format the same number at once; either string will do.
+    private static readonly string?[] PortTexts = new string?[ushort.MaxValue + 1];
 
     public static string Protocol(SocketProtocol protocol) => protocol switch
     {
@@ -24,9 +26,9 @@ internal static class Labels
         _ => "unix",
     };
 
-    public static string Port(ushort port) => PortTexts[port];
+    public static string Port(ushort port) => PortTexts[port] ??= port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public static string Number(uint value) => value <= ushort.MaxValue ? PortTexts[value] : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string Number(uint value) => value <= ushort.MaxValue ? Port((ushort)value) : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>"" for a socket no visible process holds (<see cref="SocketOwnerIndex.Unheld"/>: TIME_WAIT, or a hidden process).</summary>
     public static string Pid(ScrapeSnapshot snapshot, int processIndex) =>
@@ -35,12 +37,4 @@ internal static class Labels
     public static string Program(ScrapeSnapshot snapshot, int processIndex) =>
         processIndex < 0 ? "" : snapshot.Processes[processIndex].Identity.Program;
 
-    // 65,536 short strings (~2.5 MB) once, instead of formatting a port per socket per scrape.
-    private static string[] BuildPortTexts()
-    {
-        var texts = new string[ushort.MaxValue + 1];
-        for (int i = 0; i < texts.Length; i++)
-            texts[i] = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return texts;
-    }
 }
