@@ -122,4 +122,46 @@ public sealed class SocketOwnerIndexTests
             owners.Add(process);
         return owners;
     }
+
+    [Fact]
+    public void Add_TableGrowsAndIsCleared_EveryInodeKeepsItsHolders_NoneAfterClear()
+    {
+        var index = new SocketOwnerIndex();
+        var rng = new Random(14);
+        // Consecutive inodes (as the kernel hands them out), scattered ones and ones above 32 bits, through several
+        // growths of the table; each held by one to three processes.
+        ulong[] inodes = [.. Enumerable.Range(1, 5_000).Select(i => (ulong)i),
+            .. Enumerable.Range(0, 5_000).Select(_ => (ulong)rng.NextInt64(1, long.MaxValue))];
+        inodes = [.. inodes.Distinct()];
+        for (int round = 0; round < 2; round++)
+        {
+            foreach (ulong inode in inodes)
+                for (int p = 0; p < (int)(inode % 3) + 1; p++)
+                    index.Add(inode, p);
+            Assert.Equal(inodes.Length, index.SocketCount);
+            foreach (ulong inode in inodes)
+            {
+                var owners = new List<int>();
+                foreach (int p in index.GetOwners(inode)) owners.Add(p);
+                Assert.Equal(Enumerable.Range(0, (int)(inode % 3) + 1).Reverse(), owners);
+            }
+            index.Clear();
+            Assert.Equal(0, index.SocketCount);
+            Assert.All(inodes.Take(100), inode => Assert.False(index.IsHeld(inode)));
+        }
+    }
+
+    [Fact]
+    public void InodeZero_IsNeverHeld_AndLookingItUpFindsNoOwner()
+    {
+        var index = new SocketOwnerIndex();
+        index.Add(7, 1);
+        index.Add(0, 2);
+
+        Assert.Equal(1, index.SocketCount);
+        Assert.False(index.IsHeld(0));
+        var unheld = new List<int>();
+        foreach (int p in index.HoldersOrUnheld(0)) unheld.Add(p);
+        Assert.Equal([SocketOwnerIndex.Unheld], unheld);
+    }
 }
