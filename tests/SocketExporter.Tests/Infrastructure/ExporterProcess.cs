@@ -117,7 +117,10 @@ public sealed class ExporterProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            _process.Kill();
+            // The whole tree: where the command is a wrapper that forks (unshare --fork), killing the wrapper alone
+            // left the exporter running, since setpriv's change of uid clears the parent-death signal that
+            // unshare --kill-child relies on (a CI run left one behind as nobody, pid 1 of its own PID namespace).
+            _process.Kill(entireProcessTree: true);
             _process.WaitForExit(10_000);
         }
         _process.Dispose();
