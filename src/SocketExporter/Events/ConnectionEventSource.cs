@@ -51,6 +51,22 @@ public sealed class ConnectionEventSource : IDisposable
     private long _ignored;
 
     private readonly object _observing = new();
+    private (ScrapeSnapshot? Snapshot, List<KeyValuePair<ConnectionEventKey, ConnectionEventTotals>> Totals) _exported;
+
+    /// <summary>The counters to export with <paramref name="snapshot"/>'s scrape: expired and copied once per scrape and
+    /// shared by connection_events and tcp_traffic (up to 10,000 label sets), so both families show the same moment.
+    /// Without a snapshot (tests), a fresh copy.</summary>
+    public List<KeyValuePair<ConnectionEventKey, ConnectionEventTotals>> ExportedTotals(ScrapeSnapshot? snapshot)
+    {
+        lock (_observing)
+        {
+            if (snapshot is not null && ReferenceEquals(_exported.Snapshot, snapshot))
+                return _exported.Totals;
+            List<KeyValuePair<ConnectionEventKey, ConnectionEventTotals>> totals = Counters.ExpireAndCopy();
+            _exported = (snapshot, totals);
+            return totals;
+        }
+    }
 
     /// <summary>Brings the state up to this scrape, once per snapshot (connection_events and tcp_traffic both call it).
     /// connection_events prepares beside the other collectors (<see cref="ISnapshotCollector.PreparesBeside"/>), so

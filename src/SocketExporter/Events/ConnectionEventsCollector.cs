@@ -28,11 +28,11 @@ public sealed class ConnectionEventsCollector(ConnectionEventSource source) : IS
     public void Update(ScrapeSnapshot snapshot, MetricWriter metrics)
     {
         source.Observe(snapshot);
-        Write(source, metrics);
+        Write(source, metrics, snapshot);
     }
 
     /// <summary>Writes what <paramref name="source"/> counted so far (separate from Update for tests).</summary>
-    public static void Write(ConnectionEventSource source, MetricWriter metrics)
+    public static void Write(ConnectionEventSource source, MetricWriter metrics, ScrapeSnapshot? snapshot = null)
     {
         string[] closedLabels = ["protocol", "direction", "port", "program", "netns"];
         string[] tcpLabels = ["direction", "port", "program", "netns"];
@@ -56,7 +56,7 @@ public sealed class ConnectionEventsCollector(ConnectionEventSource source) : IS
         Counter rttCount = metrics.Counter("socket_connections_closed_rtt_samples_total",
             "TCP connections that closed with an RTT measured: the count for socket_connections_closed_rtt_seconds_total.", tcpLabels);
 
-        foreach ((ConnectionEventKey key, ConnectionEventTotals t) in source.Counters.ExpireAndCopy())
+        foreach ((ConnectionEventKey key, ConnectionEventTotals t) in source.ExportedTotals(snapshot))
         {
             if (key.Failure)
             {

@@ -35,7 +35,7 @@ public sealed class TcpTrafficCollector(ConnectionEventSource source) : ISnapsho
         Counter segments = metrics.Counter("socket_tcp_sent_segments_total",
             "Data segments sent by TCP connections, retransmissions included (tcp_info data_segs_out), live and closed " +
             "together: the denominator of the retransmit ratio.", labels);
-        foreach ((ConnectionEventKey key, ConnectionEventTotals t) in source.Counters.ExpireAndCopy())
+        foreach ((ConnectionEventKey key, ConnectionEventTotals t) in source.ExportedTotals(snapshot))
         {
             if (key.Failure)
                 continue;

@@ -67,4 +67,23 @@ public sealed class ConnectionEventCountersTests
         Assert.Equal(1000, Assert.Single(metrics.Named("socket_connections_closed_sent_bytes_total")).Value);
         Assert.DoesNotContain(metrics.Samples, s => s.Labels.ContainsKey("pid"));
     }
+
+    [Fact]
+    public void ExportedTotals_OneCopyPerScrape_SharedByBothCollectors_NewScrapeSeesNewEvents()
+    {
+        var counters = new ConnectionEventCounters();
+        counters.Count(Key("80"), Closed);
+        using var source = new ConnectionEventSource(new ConnectionEventOptions("/proc", false, Disabled: "test"), counters);
+        var scrape = new SnapshotBuilding().Build();
+
+        var first = source.ExportedTotals(scrape);
+        counters.Count(Key("80"), Closed);   // counted after connection_events wrote, before tcp_traffic does
+        var second = source.ExportedTotals(scrape);
+        var next = source.ExportedTotals(new SnapshotBuilding().Build());
+
+        Assert.Same(first, second);   // both families of one scrape from one copy, one moment
+        Assert.Equal(1, Assert.Single(first).Value.Closed);
+        Assert.Equal(2, Assert.Single(next).Value.Closed);
+        Assert.NotSame(source.ExportedTotals(null), source.ExportedTotals(null));
+    }
 }
