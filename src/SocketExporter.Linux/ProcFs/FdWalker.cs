@@ -15,8 +15,9 @@ public enum FdWalkStatus
 }
 
 /// <summary>
-/// The one pass over /proc/[pid]/fd per scrape: getdents64 + readlinkat (one syscall per descriptor, where
-/// Directory.Enumerate* also lstat()s and stat()s each link and can hang on a dead network mount). Only path
+/// The one pass over /proc/[pid]/fd per scrape: one readlinkat per descriptor (where Directory.Enumerate* also
+/// lstat()s and stat()s each link and can hang on a dead network mount), by number while the table is dense and
+/// through getdents64 past that (<see cref="Probe"/>). Only path
 /// targets get a statx, with AT_STATX_DONT_SYNC so a remote filesystem is not asked to revalidate.
 /// </summary>
 public sealed class FdWalker
