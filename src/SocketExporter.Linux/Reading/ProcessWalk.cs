@@ -226,8 +226,6 @@ public sealed class ProcessWalk
         };
     }
 
-    /// <summary>One walk's shared state: new for every walk, so a helper the pool starts late only ever sees its own,
-    /// stopped walk.</summary>
     /// <summary>
     /// The order in which chunks are claimed: heaviest first by the descriptors their processes had at the last walk,
     /// pids new since then first of all (their weight is unknown). The longest reads start while the others still have
@@ -251,6 +249,9 @@ public sealed class ProcessWalk
         return order;
     }
 
+    /// <summary>One walk's shared state: new for every walk, so a helper the pool starts late only ever sees its own,
+    /// stopped walk. Its chunk and claim-order arrays are the walker's, reused by the next walk: such a helper finds
+    /// Stop set or no chunk left before it would touch either.</summary>
     private sealed class Run(SafeFd procRoot, List<int> pids, List<WatchedPath> watches, int chunks,
         CancellationToken cancellation, Func<bool>? pastDeadline)
     {
@@ -260,7 +261,7 @@ public sealed class ProcessWalk
         public readonly CancellationToken Cancellation = cancellation;
         public readonly Func<bool>? PastDeadline = pastDeadline;
         /// <summary>Each written only by the thread that claimed it, read after all threads are done.</summary>
-        // Reused from walk to walk (one chunk per process: a host's thousands would be a new array per scrape).
+        // One chunk per process: a host's thousands would be a new array per scrape.
         public required Chunk[] ChunkArray { get; init; }
         public Span<Chunk> Chunks => ChunkArray.AsSpan(0, chunks);
         public required int[] Order { get; init; }

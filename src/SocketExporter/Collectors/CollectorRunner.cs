@@ -36,7 +36,6 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
         return succeeded;
     }
 
-    /// <summary>Why a collector reading <paramref name="parts"/> is partial in this snapshot, or null when it is not.</summary>
     // The preparation's failure is the collector's, reported as an Update failure would be; its time adds to the
     // collector's duration.
     private static (Exception? Failure, TimeSpan Took) Prepare(ISnapshotCollector collector, ScrapeSnapshot snapshot)
@@ -77,6 +76,7 @@ public sealed class CollectorRunner(IReadOnlyList<ISnapshotCollector> collectors
         return (collector.Name, ok, cutShort);
     }
 
+    /// <summary>Why a collector reading <paramref name="parts"/> is partial in this snapshot, or null when it is not.</summary>
     public static string? CutShort(ScrapeSnapshot snapshot, SnapshotParts parts)
     {
         if (parts.HasFlag(SnapshotParts.Processes) && snapshot.SkippedProcesses > 0)

@@ -50,7 +50,8 @@ public sealed class ConnectionEventSource : IDisposable
     public long Ignored => Interlocked.Read(ref _ignored);
     private long _ignored;
 
-    private readonly object _observing = new();
+    // Serializes the once-per-scrape work (Observe, ExportedTotals), which two collectors may ask for at once.
+    private readonly object _perScrape = new();
     private (ScrapeSnapshot? Snapshot, List<KeyValuePair<ConnectionEventKey, ConnectionEventTotals>> Totals) _exported;
 
     /// <summary>The counters to export with <paramref name="snapshot"/>'s scrape: expired and copied once per scrape and
@@ -58,7 +59,7 @@ public sealed class ConnectionEventSource : IDisposable
     /// Without a snapshot (tests), a fresh copy.</summary>
     public List<KeyValuePair<ConnectionEventKey, ConnectionEventTotals>> ExportedTotals(ScrapeSnapshot? snapshot)
     {
-        lock (_observing)
+        lock (_perScrape)
         {
             if (snapshot is not null && ReferenceEquals(_exported.Snapshot, snapshot))
                 return _exported.Totals;
@@ -73,7 +74,7 @@ public sealed class ConnectionEventSource : IDisposable
     /// tcp_traffic's call may come at the same time: the second caller waits for the first to finish, then finds the snapshot observed.</summary>
     public void Observe(ScrapeSnapshot snapshot)
     {
-        lock (_observing)
+        lock (_perScrape)
             ObserveOnce(snapshot);
     }
 
