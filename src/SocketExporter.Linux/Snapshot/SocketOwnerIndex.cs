@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace SocketExporter.Linux.Snapshot;
 
 /// <summary>
@@ -20,6 +24,10 @@ public sealed class SocketOwnerIndex
     private (ulong Inode, int Head)[] _slots = [];
     private int _count;
     private readonly List<(int Process, int Next)> _links;
+    // Each socket list's holders by position (see HoldersOf), computed at most once per scrape; the arrays are kept for
+    // the next scrape's lists. Locked: collectors prepared beside each other ask for the same list at the same time.
+    private readonly Dictionary<IReadOnlyList<SocketEntry>, int[]> _resolved = new(ReferenceEqualityComparer.Instance);
+    private readonly Stack<int[]> _spareHeads = new();
 
     public SocketOwnerIndex(int capacity = 0)
     {
@@ -37,6 +45,12 @@ public sealed class SocketOwnerIndex
         Array.Clear(_slots);
         _count = 0;
         _links.Clear();
+        lock (_resolved)
+        {
+            foreach (int[] heads in _resolved.Values)
+                _spareHeads.Push(heads);
+            _resolved.Clear();
+        }
     }
 
     /// <summary>Records that process <paramref name="processIndex"/> holds <paramref name="inode"/>. A process
@@ -81,11 +95,61 @@ public sealed class SocketOwnerIndex
     {
         int mask = slots.Length - 1;
         // Fibonacci hashing: socket inodes are close to consecutive, the multiply spreads them over the table.
-        int i = (int)((inode * 0x9E3779B97F4A7C15UL) >> 40) & mask;
+        int i = Hash(inode) & mask;
         while (slots[i].Inode != inode && slots[i].Inode != 0)
             i = (i + 1) & mask;
         return i;
     }
+
+    // How many lookups ahead HoldersOf asks the CPU to load a slot: enough to cover a miss to memory.
+    private const int PrefetchDistance = 16;
+
+    /// <summary>The holders of every socket of <paramref name="sockets"/> (one namespace's list of this scrape), by
+    /// position. Every socket is looked up once per scrape, whoever asks, with the slots of the lookups ahead
+    /// prefetched: on a busy node the table (2 MiB for 100,000 sockets) is far larger than the cache, so a lookup is a
+    /// miss, and three collectors looking up every socket each paid it (a tenth of their time at 50,000 connections).
+    /// Only for lists that stay unchanged until the next <see cref="Clear"/>, as a snapshot's do.</summary>
+    public SocketHolders HoldersOf(IReadOnlyList<SocketEntry> sockets)
+    {
+        lock (_resolved)
+        {
+            if (!_resolved.TryGetValue(sockets, out int[]? heads))
+            {
+                heads = _spareHeads.Count > 0 && _spareHeads.Peek().Length >= sockets.Count ? _spareHeads.Pop() : new int[sockets.Count];
+                Resolve(sockets is List<SocketEntry> list ? CollectionsMarshal.AsSpan(list) : sockets.ToArray(), heads);
+                _resolved[sockets] = heads;
+            }
+            return new SocketHolders(this, heads, sockets.Count);
+        }
+    }
+
+    private unsafe void Resolve(ReadOnlySpan<SocketEntry> sockets, Span<int> heads)
+    {
+        if (_count == 0)
+        {
+            heads[..sockets.Length].Fill(End);
+            return;
+        }
+        (ulong Inode, int Head)[] slots = _slots;
+        int mask = slots.Length - 1;
+        fixed ((ulong Inode, int Head)* table = slots)
+        {
+            for (int i = 0; i < sockets.Length; i++)
+            {
+                if (Sse.IsSupported && i + PrefetchDistance < sockets.Length)
+                    Sse.Prefetch0(table + (Hash(sockets[i + PrefetchDistance].Inode) & mask));
+                heads[i] = Head(sockets[i].Inode);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Hash(ulong inode) => (int)((inode * 0x9E3779B97F4A7C15UL) >> 40);
+
+    /// <summary>The enumerator of the holder list that starts at <paramref name="head"/> (End: none).</summary>
+    internal OwnerEnumerator OwnersAt(int head, bool yieldUnheld) => new(this, head == End && yieldUnheld ? YieldUnheld : head);
+
+    internal static bool IsHead(int head) => head != End;
 
     private int Head(ulong inode)
     {

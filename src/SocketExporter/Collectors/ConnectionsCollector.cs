@@ -61,8 +61,11 @@ public sealed class ConnectionsCollector : ISnapshotCollector
             ListenerPortMemory.View services = _services.For(ns);
             var groups = _groups;
             groups.Clear();
-            foreach (SocketEntry s in ns.Sockets)
+            IReadOnlyList<SocketEntry> sockets = ns.Sockets;
+            SocketHolders holders = snapshot.Owners.HoldersOf(sockets);
+            for (int i = 0; i < sockets.Count; i++)
             {
+                SocketEntry s = sockets[i];
                 if (ns.IsService(s))
                     continue;   // socket_listening's
                 Key key;
@@ -73,7 +76,7 @@ public sealed class ConnectionsCollector : ISnapshotCollector
                     (bool inbound, ushort? port) = ConnectionDirection.Classify(ns, services, s);
                     key = new Key(s.Protocol, s.State, inbound, port ?? 0, SocketOwnerIndex.Unheld, port is null ? PortKind.Ephemeral : PortKind.Number);
                 }
-                foreach (int process in snapshot.Owners.HoldersOrUnheld(s.Inode))
+                foreach (int process in holders.HoldersOrUnheld(i))
                     Add(groups, key with { Process = process }, s);
             }
 

@@ -46,12 +46,17 @@ public static class ExporterHealth
             ["protocol", "uid"]);
         var hidden = new Dictionary<(string Protocol, string Uid), int>();
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
-            foreach (SocketEntry s in ns.Sockets)
+        {
+            IReadOnlyList<SocketEntry> sockets = ns.Sockets;
+            SocketHolders holders = snapshot.Owners.HoldersOf(sockets);
+            for (int i = 0; i < sockets.Count; i++)
             {
-                if (s.Inode == 0 || snapshot.Owners.IsHeld(s.Inode)) continue;
+                SocketEntry s = sockets[i];
+                if (s.Inode == 0 || holders.IsHeld(i)) continue;
                 var key = (Labels.Protocol(s.Protocol), s.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 hidden[key] = hidden.GetValueOrDefault(key) + 1;
             }
+        }
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
             foreach (UnixSocketEntry s in ns.UnixSockets)
                 if (s.Inode != 0 && !snapshot.Owners.IsHeld(s.Inode))

@@ -60,22 +60,26 @@ public sealed class ConnectionAttribution
             var view = new Namespace(rules, services.For(ns));
             // Listeners first: a connection whose answer the listener rule already gives need not be remembered.
             int connections = 0;
-            foreach (SocketEntry s in ns.Sockets)
+            IReadOnlyList<SocketEntry> sockets = ns.Sockets;
+            SocketHolders holders = snapshot.Owners.HoldersOf(sockets);
+            for (int i = 0; i < sockets.Count; i++)
             {
+                SocketEntry s = sockets[i];
                 if (s.Protocol != SocketProtocol.Tcp)
                     continue;
                 if (s.State != SocketState.Listen)
                     connections++;
-                else if (FirstProgram(snapshot, s.Inode) is { Length: > 0 } program)
+                else if (FirstProgram(snapshot, holders, i) is { Length: > 0 } program)
                     view.ListenerPrograms.TryAdd(s.LocalPort, program);
             }
             // Sized once: grown step by step, this table of every connection (100,000 on a busy node) was most of a
             // scrape's collector time, copied at each doubling and left on the large-object heap.
-            foreach (SocketEntry s in ns.Sockets)
+            for (int i = 0; i < sockets.Count; i++)
             {
+                SocketEntry s = sockets[i];
                 if (s.Protocol != SocketProtocol.Tcp || s.State == SocketState.Listen || s.RemotePort == 0)
                     continue;
-                string program = FirstProgram(snapshot, s.Inode);
+                string program = FirstProgram(snapshot, holders, i);
                 if (program.Length == 0 || ListenerRuleGives(view, s, program))
                     continue;
                 if (s.Cookie != 0)
@@ -145,11 +149,9 @@ public sealed class ConnectionAttribution
     // A namespace no scrape has read yet: the default port range, no known services.
     private static readonly NetNsSnapshot UnknownNamespace = new() { Inode = 0, Label = "", Sockets = [], SocketTables = [] };
 
-    private static string FirstProgram(ScrapeSnapshot snapshot, ulong inode)
+    private static string FirstProgram(ScrapeSnapshot snapshot, SocketHolders holders, int position)
     {
-        if (inode == 0)
-            return "";
-        foreach (int process in snapshot.Owners.GetOwners(inode))
+        foreach (int process in holders.Owners(position))
             return Labels.Program(snapshot, process);
         return "";
     }

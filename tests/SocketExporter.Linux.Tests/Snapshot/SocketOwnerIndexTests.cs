@@ -164,4 +164,84 @@ public sealed class SocketOwnerIndexTests
         foreach (int p in index.HoldersOrUnheld(0)) unheld.Add(p);
         Assert.Equal([SocketOwnerIndex.Unheld], unheld);
     }
+
+    private static SocketEntry Socket(ulong inode) => new(SocketProtocol.Tcp, SocketFamily.Ipv4, SocketState.Established,
+        default, 8080, default, 40000, 0, 0, 0, inode);
+
+    private static List<int> Each(SocketOwnerIndex.OwnerEnumerator owners)
+    {
+        var list = new List<int>();
+        foreach (int p in owners) list.Add(p);
+        return list;
+    }
+
+    [Fact]
+    public void HoldersOf_EveryPosition_GivesWhatItsInodeGives()
+    {
+        // More sockets than the prefetch distance, scattered over a grown table, with shared, unheld and inode-0 sockets.
+        var index = new SocketOwnerIndex();
+        var sockets = new List<SocketEntry>();
+        var random = new Random(14);
+        for (int i = 0; i < 3000; i++)
+        {
+            ulong inode = i % 97 == 0 ? 0 : (ulong)random.NextInt64(1, 1L << 33);
+            sockets.Add(Socket(inode));
+            if (i % 5 != 0)
+                index.Add(inode, i % 40);
+            if (i % 11 == 0)
+                index.Add(inode, 41);
+        }
+
+        SocketHolders holders = index.HoldersOf(sockets);
+
+        Assert.Equal(sockets.Count, holders.Count);
+        for (int i = 0; i < sockets.Count; i++)
+        {
+            ulong inode = sockets[i].Inode;
+            Assert.Equal(index.IsHeld(inode), holders.IsHeld(i));
+            Assert.Equal(Owners(index, inode), Each(holders.Owners(i)));
+            Assert.Equal(Each(index.HoldersOrUnheld(inode)), Each(holders.HoldersOrUnheld(i)));
+        }
+        Assert.Contains(sockets.Select((_, i) => holders.IsHeld(i)), held => !held);
+        Assert.Contains(Enumerable.Range(0, sockets.Count), i => Each(holders.Owners(i)).Count == 2);
+    }
+
+    [Fact]
+    public void HoldersOf_AfterClear_TheNextScrapesListIsResolvedAnew()
+    {
+        // The socket list objects are reused from scrape to scrape: what was resolved must not outlive Clear.
+        var index = new SocketOwnerIndex();
+        var sockets = new List<SocketEntry> { Socket(10), Socket(11), Socket(12) };
+        index.Add(10, 0);
+        index.Add(12, 1);
+        Assert.Equal([true, false, true], Enumerable.Range(0, 3).Select(index.HoldersOf(sockets).IsHeld));
+
+        index.Clear();
+        sockets.Clear();
+        sockets.AddRange([Socket(13), Socket(11)]);
+        index.Add(11, 2);
+        SocketHolders again = index.HoldersOf(sockets);
+
+        Assert.Equal(2, again.Count);
+        Assert.Equal([SocketOwnerIndex.Unheld], Each(again.HoldersOrUnheld(0)));
+        Assert.Equal([2], Each(again.Owners(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => again.IsHeld(2));
+    }
+
+    [Fact]
+    public void HoldersOf_ConcurrentAskers_AllGetTheFullAnswer()
+    {
+        var index = new SocketOwnerIndex();
+        var sockets = Enumerable.Range(1, 500).Select(i => Socket((ulong)i)).ToList();
+        foreach (SocketEntry s in sockets)
+            index.Add(s.Inode, (int)s.Inode % 7);
+
+        // Collectors prepared beside each other ask at the same moment: one resolves, the others wait for it.
+        SocketHolders[] seen = new SocketHolders[8];
+        Parallel.For(0, seen.Length, i => seen[i] = index.HoldersOf(sockets));
+
+        foreach (SocketHolders h in seen)
+            for (int i = 0; i < sockets.Count; i++)
+                Assert.Equal([(i + 1) % 7], Each(h.Owners(i)));
+    }
 }
