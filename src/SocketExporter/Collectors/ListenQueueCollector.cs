@@ -48,7 +48,7 @@ public sealed class ListenQueueCollector : ISnapshotCollector
                 drops.WithLabels(ns.Label).IncTo(counters.Drops);
             }
             var queues = new Dictionary<Key, (long Length, long Limit, bool LimitKnown)>();
-            foreach (SocketEntry s in ns.Sockets)
+            foreach (SocketEntry s in ns.Services)
             {
                 if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Listen)
                     continue;

@@ -18,9 +18,8 @@ public sealed record ListenerRow(string Protocol, string Endpoint, ushort Port, 
     {
         var rows = new List<ListenerRow>();
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
-        foreach (SocketEntry s in ns.Sockets)
+        foreach (SocketEntry s in ns.Services)
         {
-            if (!ns.IsService(s)) continue;
             string address = s.LocalAddress.Format(s.Family);
             string device = s.BoundInterface == 0 ? "" : "%" + ns.InterfaceName(s.BoundInterface);
             string endpoint = s.Family == SocketFamily.Ipv6 ? $"[{address}]{device}:{s.LocalPort}" : $"{address}{device}:{s.LocalPort}";

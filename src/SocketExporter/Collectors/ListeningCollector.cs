@@ -25,10 +25,9 @@ public sealed class ListeningCollector : ISnapshotCollector
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             var counts = new Dictionary<Key, int>();
-            foreach (SocketEntry s in ns.Sockets)
+            // Services only: not a UDP socket the kernel bound to an ephemeral port for sendto().
+            foreach (SocketEntry s in ns.Services)
             {
-                if (!ns.IsService(s))   // not a UDP socket the kernel bound to an ephemeral port for sendto()
-                    continue;
                 foreach (int process in snapshot.Owners.HoldersOrUnheld(s.Inode))
                     Add(counts, new Key(s.Protocol, s.Family, s.LocalAddress, s.LocalPort, s.BoundInterface, process));
             }

@@ -26,9 +26,9 @@ public sealed class UnexpectedListenersCollector(ListenerPolicy policy) : ISnaps
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             var written = new HashSet<(string Protocol, string Family, string Address, ushort Port, int Process)>();
-            foreach (SocketEntry s in ns.Sockets)
+            foreach (SocketEntry s in ns.Services)
             {
-                if (!ns.IsService(s) || s.Protocol is not (SocketProtocol.Tcp or SocketProtocol.Udp))
+                if (s.Protocol is not (SocketProtocol.Tcp or SocketProtocol.Udp))
                     continue;
                 string protocol = Labels.Protocol(s.Protocol), family = Labels.Family(s.Family);
                 string address = addresses.Of(ns, s.LocalAddress, s.Family, s.BoundInterface);

@@ -60,7 +60,7 @@ public sealed class ListenerSampleSource(ListenerSamplingOptions options) : IDis
                 others.Add((ns.Inode, path));
             if (Unread(ns))
                 continue;
-            foreach (SocketEntry s in ns.Sockets)
+            foreach (SocketEntry s in ns.Services)
                 if (s.Protocol == SocketProtocol.Tcp && s.State == SocketState.Listen)
                     current[(ns.Inode, s.Inode)] = holders.ProgramLabel(snapshot, s.Inode);
         }
@@ -109,7 +109,7 @@ public sealed class ListenerSampleSource(ListenerSamplingOptions options) : IDis
     {
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
             if (!Unread(ns))
-                _state.RecordFromScrape(ns.Inode, ns.Sockets);
+                _state.RecordFromScrape(ns.Inode, ns.Services);
     }
 
     /// <summary>Per namespace label, "" when the sampler's last look at it succeeded, else why it is not sampled; empty

@@ -40,7 +40,7 @@ public sealed class ListenerSamplingCollector(ListenerSamplingOptions options) :
         foreach (NetNsSnapshot ns in snapshot.Namespaces)
         {
             var rows = new Dictionary<Row, long>();
-            foreach (SocketEntry s in ns.Sockets)
+            foreach (SocketEntry s in ns.Services)
             {
                 if (s.Protocol != SocketProtocol.Tcp || s.State != SocketState.Listen)
                     continue;

@@ -94,4 +94,21 @@ public sealed class ConnectionDirectionTests
         Assert.True(ns.IsService(Udp(123)));
         Assert.False(ns.IsService(Udp(1024)));
     }
+
+    [Fact]
+    public void Services_AreTheSocketsIsServiceNames_InTheirOrder()
+    {
+        // Listeners, connections, a client's ephemeral UDP socket and UDP services, interleaved.
+        SocketEntry[] sockets =
+        [
+            Tcp(SocketState.Established, 8080, 40001), Tcp(SocketState.Listen, 8080, 0), Udp(41000), Udp(53),
+            Tcp(SocketState.TimeWait, 40002, 443), Udp(5353, 53), Tcp(SocketState.Listen, 22, 0), Udp(123),
+        ];
+        NetNsSnapshot ns = Namespace(sockets);
+
+        Assert.Equal(sockets.Where(s => ns.IsService(s)), ns.Services);
+        Assert.Equal([8080, 53, 22, 123], ns.Services.Select(s => (int)s.LocalPort));
+        Assert.Same(ns.Services, ns.Services);   // built once
+    }
 }
+
