@@ -47,7 +47,7 @@ public sealed partial class SockDiagClient : IDisposable
     }
 
     /// <summary>Dumps every socket of one protocol and family into <paramref name="sink"/>, reading to NLMSG_DONE.</summary>
-    public DumpResult DumpInet(SocketFamily family, SocketProtocol protocol, List<SocketEntry> sink, uint states = NetlinkConstants.AllStates)
+    public DumpResult DumpInet(SocketFamily family, SocketProtocol protocol, List<SocketEntry> sink, uint states = NetlinkConstants.InetDumpStates)
     {
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[SockDiagRequest.InetLength];
@@ -61,12 +61,12 @@ public sealed partial class SockDiagClient : IDisposable
     {
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[SockDiagRequest.InetLength];
-        SockDiagRequest.WriteInetDump(request, family, protocol, NetlinkConstants.AllStates, sequence, InetDiagAttributes.InfoExtension);
+        SockDiagRequest.WriteInetDump(request, family, protocol, NetlinkConstants.InetDumpStates, sequence, InetDiagAttributes.InfoExtension);
         return Dump<InetDiagWithInfo, InetDiagInfoDecoder>(request, protocol, sequence, sink);
     }
 
     /// <summary>Dumps only the sockets whose local port is <paramref name="localPort"/>, filtered in the kernel.</summary>
-    public DumpResult DumpInet(SocketFamily family, SocketProtocol protocol, List<SocketEntry> sink, ushort localPort, uint states = NetlinkConstants.AllStates)
+    public DumpResult DumpInet(SocketFamily family, SocketProtocol protocol, List<SocketEntry> sink, ushort localPort, uint states = NetlinkConstants.InetDumpStates)
     {
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[SockDiagRequest.InetLocalPortLength];
@@ -81,7 +81,7 @@ public sealed partial class SockDiagClient : IDisposable
     {
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[SockDiagRequest.TcpLocalPortLength];
-        SockDiagRequest.WriteTcpDump(request, NetlinkConstants.AllStates, sequence, localPort: localPort);
+        SockDiagRequest.WriteTcpDump(request, NetlinkConstants.InetDumpStates, sequence, localPort: localPort);
         return Dump<SocketEntry, InetDiagDecoder>(request[..(localPort is null ? SockDiagRequest.TcpLength : SockDiagRequest.TcpLocalPortLength)],
             SocketProtocol.Tcp, sequence, sink);
     }
@@ -91,7 +91,7 @@ public sealed partial class SockDiagClient : IDisposable
     {
         uint sequence = ++_sequence;
         Span<byte> request = stackalloc byte[SockDiagRequest.TcpLength];
-        SockDiagRequest.WriteTcpDump(request, NetlinkConstants.AllStates, sequence, InetDiagAttributes.InfoExtension);
+        SockDiagRequest.WriteTcpDump(request, NetlinkConstants.InetDumpStates, sequence, InetDiagAttributes.InfoExtension);
         return Dump<InetDiagWithInfo, InetDiagInfoDecoder>(request, SocketProtocol.Tcp, sequence, sink);
     }
 

@@ -339,8 +339,9 @@ public sealed class NetNsSocketReader(string procfsPath, bool procNetOnly, bool 
 
     // Dumps are not atomic: a socket that moves between hash chains mid-dump can be reported twice.
     // A TCP socket that is only bound (bind() without listen() or connect()) is in state CLOSE: sock_diag reports it
-    // from the kernel's bind table on recent kernels (seen on 6.18) when asked for every state, /proc/net/tcp never lists it, and
-    // neither do `ss -tan` or `lsof -i`. It is neither listening nor connected: dropped here, so both sources agree.
+    // from the kernel's bind table on recent kernels (seen on 6.18) when asked for TCP_BOUND_INACTIVE, which the dumps no
+    // longer ask for (NetlinkConstants.InetDumpStates); /proc/net/tcp never lists it, and neither do `ss -tan` or
+    // `lsof -i`. It is neither listening nor connected: any that arrives is dropped here, so both sources agree.
     // With a local port in scope, the other ports go too: the kernel filtered the dumps, but not /proc/net text.
     private static void RemoveDuplicatesAndBoundOnly(List<SocketEntry> sockets, HashSet<ulong> seen, ushort? localPort)
     {

@@ -108,6 +108,33 @@ public sealed class SockDiagClientTests
     }
 
     [Fact]
+    public void Dumps_DoNotAskForBoundOnlySockets_NorGetThem()
+    {
+        // bind() without listen() or connect(): on Linux 6.8+ the kernel would report it from its bind table, walking
+        // every bound socket a second time, if the dump asked for TCP_BOUND_INACTIVE. ss and lsof never list it.
+        using var boundV4 = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        boundV4.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var boundV6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
+        boundV6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        using var trio = new OwnTcpTrio(IPAddress.Loopback);
+        ulong[] boundOnly = [SocketInode.Of(boundV4), SocketInode.Of(boundV6)];
+        Assert.Equal(0, SockDiagClient.TryOpen(out SockDiagClient? client));
+        using (client)
+        {
+            var together = new List<SocketEntry>();
+            var perFamily = new List<SocketEntry>();
+            Assert.True(client!.DumpTcp(together).Succeeded);
+            Assert.True(client.DumpInet(SocketFamily.Ipv4, SocketProtocol.Tcp, perFamily).Succeeded);
+            Assert.True(client.DumpInet(SocketFamily.Ipv6, SocketProtocol.Tcp, perFamily).Succeeded);
+
+            Assert.DoesNotContain(together, s => boundOnly.Contains(s.Inode));
+            Assert.DoesNotContain(perFamily, s => boundOnly.Contains(s.Inode));
+            Assert.Contains(together, s => s.Inode == trio.ListenerInode);   // the same dumps do list the listener
+            Assert.Empty(Ss.Query("-H", "-t", "-a", "-n", $"( sport = :{((IPEndPoint)boundV4.LocalEndPoint!).Port} )"));
+        }
+    }
+
+    [Fact]
     public void DumpInet_ListenStateOnly_ReturnsOnlyTheListener()
     {
         using var trio = new OwnTcpTrio(IPAddress.Loopback);
