@@ -59,41 +59,40 @@ public sealed class ConnectionAttribution
             var rules = new NetNsSnapshot { Inode = ns.Inode, Label = ns.Label, Sockets = [], SocketTables = [], EphemeralPorts = ns.EphemeralPorts };
             var view = new Namespace(rules, services.For(ns));
             // Listeners first: a connection whose answer the listener rule already gives need not be remembered.
-            int connections = 0;
+            foreach (SocketEntry s in ns.Services)
+                if (s.Protocol == SocketProtocol.Tcp && s.State == SocketState.Listen
+                    && FirstProgram(snapshot, snapshot.Owners.GetOwners(s.Inode)) is { Length: > 0 } program)
+                    view.ListenerPrograms.TryAdd(s.LocalPort, program);
+            // Which connections to remember, counted before the tables are made: sized by every connection instead (the
+            // listener rule answers for half of them, the accepted ends), the cookie table was twice the size it needed,
+            // 2.8 MB at 50,000 connections, made anew each scrape while the previous one still serves the event thread.
             IReadOnlyList<SocketEntry> sockets = ns.Sockets;
             SocketHolders holders = snapshot.Owners.HoldersOf(sockets);
-            for (int i = 0; i < sockets.Count; i++)
-            {
-                SocketEntry s = sockets[i];
-                if (s.Protocol != SocketProtocol.Tcp)
-                    continue;
-                if (s.State != SocketState.Listen)
-                    connections++;
-                else if (FirstProgram(snapshot, holders, i) is { Length: > 0 } program)
-                    view.ListenerPrograms.TryAdd(s.LocalPort, program);
-            }
-            // Sized once: grown step by step, this table of every connection (100,000 on a busy node) was most of a
-            // scrape's collector time, copied at each doubling and left on the large-object heap.
+            var remember = new System.Collections.BitArray(sockets.Count);
+            int byCookie = 0, byTuple = 0;
             for (int i = 0; i < sockets.Count; i++)
             {
                 SocketEntry s = sockets[i];
                 if (s.Protocol != SocketProtocol.Tcp || s.State == SocketState.Listen || s.RemotePort == 0)
                     continue;
-                string program = FirstProgram(snapshot, holders, i);
+                string program = FirstProgram(snapshot, holders.Owners(i));
                 if (program.Length == 0 || ListenerRuleGives(view, s, program))
                     continue;
+                remember[i] = true;
+                if (s.Cookie != 0) byCookie++; else byTuple++;
+            }
+            view.SeenByCookie.EnsureCapacity(byCookie);
+            view.SeenByTuple.EnsureCapacity(byTuple);
+            for (int i = 0; i < sockets.Count; i++)
+            {
+                if (!remember[i])
+                    continue;
+                SocketEntry s = sockets[i];
+                string program = FirstProgram(snapshot, holders.Owners(i));
                 if (s.Cookie != 0)
-                {
-                    if (view.SeenByCookie.Count == 0)
-                        view.SeenByCookie.EnsureCapacity(connections);
                     view.SeenByCookie[s.Cookie] = program;
-                }
                 else
-                {
-                    if (view.SeenByTuple.Count == 0)
-                        view.SeenByTuple.EnsureCapacity(connections);
                     view.SeenByTuple[new FourTuple(s.Family, s.LocalAddress, s.LocalPort, s.RemoteAddress, s.RemotePort)] = program;
-                }
             }
             namespaces[ns.Inode] = view;
         }
@@ -102,6 +101,9 @@ public sealed class ConnectionAttribution
 
     /// <summary>Connections remembered by cookie or 4-tuple, all namespaces together (for tests: what the table costs).</summary>
     internal int RememberedConnections => _namespaces.Values.Sum(n => n.SeenByCookie.Count + n.SeenByTuple.Count);
+
+    /// <summary>The room the tables were made with, all namespaces together (for tests: sized by what is remembered).</summary>
+    internal int RememberedCapacity => _namespaces.Values.Sum(n => n.SeenByCookie.Capacity + n.SeenByTuple.Capacity);
 
     // True when Attribute would name <paramref name="program"/> for this connection without remembering it: an inbound
     // connection held by the program listening on its port (most of a server's connections). Only for a connection that
@@ -149,9 +151,9 @@ public sealed class ConnectionAttribution
     // A namespace no scrape has read yet: the default port range, no known services.
     private static readonly NetNsSnapshot UnknownNamespace = new() { Inode = 0, Label = "", Sockets = [], SocketTables = [] };
 
-    private static string FirstProgram(ScrapeSnapshot snapshot, SocketHolders holders, int position)
+    private static string FirstProgram(ScrapeSnapshot snapshot, SocketOwnerIndex.OwnerEnumerator owners)
     {
-        foreach (int process in holders.Owners(position))
+        foreach (int process in owners)
             return Labels.Program(snapshot, process);
         return "";
     }

@@ -81,6 +81,35 @@ public sealed class ConnectionAttributionTests
     }
 
     [Fact]
+    public void Build_TablesSizedByTheConnectionsRemembered_NotByEveryConnection()
+    {
+        // 300 connections accepted by web (the listener rule answers for them) and 20 of curl's outbound ones.
+        var b = new SnapshotBuilding();
+        var sockets = new List<SocketEntry> { SnapshotBuilding.TcpListener("127.0.0.1", 8080, 100, 0, 128) };
+        var webInodes = new List<ulong> { 100 };
+        for (int i = 0; i < 300; i++)
+        {
+            sockets.Add(Connection(8080, (ushort)(40000 + i), 1000 + (ulong)i, cookie: 5000 + (ulong)i));
+            webInodes.Add(1000 + (ulong)i);
+        }
+        var curlInodes = new List<ulong>();
+        for (int i = 0; i < 20; i++)
+        {
+            sockets.Add(Connection((ushort)(41000 + i), 9090, 2000 + (ulong)i, cookie: 6000 + (ulong)i));
+            curlInodes.Add(2000 + (ulong)i);
+        }
+        b.Process(10, "web", null, [.. webInodes]);
+        b.Process(20, "curl", null, [.. curlInodes]);
+
+        ConnectionAttribution a = Build(b, out ulong host, [.. sockets]);
+
+        Assert.Equal(20, a.RememberedConnections);
+        Assert.InRange(a.RememberedCapacity, 20, 40);
+        Assert.Equal("curl", a.Attribute(host, Event(41007, 9090, cookie: 6007, Established))!.Value.Program);
+        Assert.Equal("web", a.Attribute(host, Event(8080, 40123, cookie: 5123, Established))!.Value.Program);
+    }
+
+    [Fact]
     public void Attribute_ConnectionReadWithoutCookie_FoundByFourTuple()
     {
         // /proc/net text (another namespace read through /proc/PID/net) gives no cookie: the 4-tuple is all there is.
