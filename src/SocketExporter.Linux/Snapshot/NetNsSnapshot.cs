@@ -120,14 +120,7 @@ public sealed class NetNsSnapshot
         // Collectors may ask from two threads (a collector's preparation runs beside the others): both may build it, one is kept.
         LazyInitializer.EnsureInitialized(ref _services, BuildServices);
 
-    private SocketEntry[] BuildServices()
-    {
-        var services = new List<SocketEntry>();
-        foreach (SocketEntry s in Sockets)
-            if (IsService(s))
-                services.Add(s);
-        return [.. services];
-    }
+    private SocketEntry[] BuildServices() => Sockets.Where(s => IsService(s)).ToArray();
 
     /// <summary>(protocol, local port) pairs with a service (<see cref="IsService"/>) in this namespace.</summary>
     public bool IsListeningPort(SocketProtocol protocol, ushort port)

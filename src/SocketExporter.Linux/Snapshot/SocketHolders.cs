@@ -21,7 +21,7 @@ public readonly struct SocketHolders
     public int Count { get; }
 
     /// <summary>Whether a visible process holds socket <paramref name="position"/>.</summary>
-    public bool IsHeld(int position) => SocketOwnerIndex.IsHead(_heads[Checked(position)]);
+    public bool IsHeld(int position) => SocketOwnerIndex.HasHolder(_heads[Checked(position)]);
 
     /// <summary>The process indexes holding socket <paramref name="position"/>, most recent first.</summary>
     public SocketOwnerIndex.OwnerEnumerator Owners(int position) => _index.OwnersAt(_heads[Checked(position)], yieldUnheld: false);

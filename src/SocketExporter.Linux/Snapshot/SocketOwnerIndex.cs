@@ -149,7 +149,8 @@ public sealed class SocketOwnerIndex
     /// <summary>The enumerator of the holder list that starts at <paramref name="head"/> (End: none).</summary>
     internal OwnerEnumerator OwnersAt(int head, bool yieldUnheld) => new(this, head == End && yieldUnheld ? YieldUnheld : head);
 
-    internal static bool IsHead(int head) => head != End;
+    /// <summary>Whether the holder list that starts at <paramref name="head"/> has any holder.</summary>
+    internal static bool HasHolder(int head) => head != End;
 
     private int Head(ulong inode)
     {
