@@ -164,8 +164,10 @@ public sealed class DeletedNamespacesTests : IDisposable
     private static Dictionary<string, int> Kinds(string[] links) =>
         links.GroupBy(l => l.StartsWith('/') ? "file" : l.Split('[', ':')[0]).ToDictionary(g => g.Key, g => g.Count());
 
+    // A descriptor closed between the listing and its readlink (the exporter opens short-lived netlink sockets) has no
+    // target any more: it is not held, and counted as a kind "" it once made this test report a leak of "0 -> 1".
     private static string[] Links(int pid) =>
-        [.. Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(f => new FileInfo(f).LinkTarget ?? "")];
+        [.. Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(f => new FileInfo(f).LinkTarget).OfType<string>()];
 
     /// <summary>Starts a process in a new network namespace inside the exporter's PID namespace, listening on
     /// <paramref name="port"/>; checks that the next scrapes read it (setns), attribute its listener and subscribe to
